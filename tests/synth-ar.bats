@@ -134,3 +134,26 @@ What is wolf + mill + jacket? Put the final answer in \\boxed{}."
 	run bash -c 'for L in 10 20 50; do tts-synth-ar --pairs $L --count 500; done | jq -s "length"'
 	assert_output 3000
 }
+
+@test "man tts-synth-ar example: one AR question" {
+	run bash -c 'tts-synth-ar -n 1 -L 5 --task ar | jq -r .question'
+	assert_output 'List: jacket: 64, lawn: 87, room: 52, mill: 15, wolf: 35.
+What is wolf + mill + jacket? Put the final answer in \boxed{}.'
+}
+
+@test "man tts-synth-ar example: harder variants to msgpack.zst" {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$FIXTURES/tokenizer.json" .
+	tts-synth-ar --ops +,-,* --hops 1 -L 6 -n 3 \
+		--vocab tokenizer.json -o synth.msgpack.zst
+	run bash -c 'tts-cat synth.msgpack.zst | jq -s -e "length == 6 and all(.ops == \"+,-,*\" and .hops == 1)"'
+	assert_success
+}
+
+@test "man tts(7) example: make the paper's problems at L = 20, look at one" {
+	cd "$BATS_TEST_TMPDIR"
+	tts-synth-ar --pairs 20 --count 500 -o synth.jsonl
+	run bash -c 'head -1 synth.jsonl | jq -r .question'
+	assert_line --index 0 --regexp '^List: ([a-z]+: [0-9]+, ){19}[a-z]+: [0-9]+\.$'
+	assert_line --index 1 --regexp '^What is [a-z]+ \+ [a-z]+ \+ [a-z]+\? Put the final answer in \\boxed\{\}\.$'
+}
