@@ -564,6 +564,17 @@ pass_vareq(char *s)
 		size_t a = i;
 		while (a < e && s[a] == ' ')
 			a++;
+		/* "250 \\times 10 = 2500": arithmetic, then its result */
+		const char *eq = memchr(s + a, '=', e - a);
+		if (eq && !memchr(eq + 1, '=', (size_t)(s + e - eq - 1)) && eq > s + a &&
+		    !bare_letters(s + a, (size_t)(eq - s - a)) && has_digit_or_cmd(s + a, (size_t)(eq - s - a)) &&
+		    eq + 1 < s + e && !strchr("<>!\\", eq[-1])) {
+			sb_add(&b, eq + 1, (size_t)(s + e - eq - 1));
+			if (e < n)
+				sb_c(&b, ',');
+			i = e + 1;
+			continue;
+		}
 		size_t j = a;
 		if (j < e && isal(s[j]) && (j + 1 >= e || !isal(s[j + 1]))) {
 			j++;
@@ -1025,6 +1036,8 @@ ans_canon(const char *in)
 	if (!in)
 		return estrdup("");
 	size_t n = strnlen(in, ANS_MAX);
+	while (n == ANS_MAX && n > 0 && ((unsigned char)in[n] & 0xc0) == 0x80)
+		n--; /* cut on a UTF-8 character boundary */
 	char *s = dupn(in, n);
 	s = pass_space(s);
 	s = pass_array(s);
