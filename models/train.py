@@ -44,7 +44,9 @@ import json
 import math
 import multiprocessing as mp
 import os
+import pickle
 import sys
+import tempfile
 import time
 import traceback
 
@@ -103,9 +105,13 @@ def make_model(name, vocab, bos, eos):
 
 def encode(tok, recs, eot):
     """prompt ids (with BOS, as the engine tokenizes a prompt) + completion ids + eot."""
-    p = tok.encode_batch([r["prompt"] for r in recs], add_special_tokens=True)
-    c = tok.encode_batch([r["completion"] for r in recs], add_special_tokens=False)
-    return [(a.ids, b.ids + [eot]) for a, b in zip(p, c)]
+    out = []
+    for i in range(0, len(recs), 4096):      # in chunks: Encoding objects are large
+        part = recs[i:i + 4096]
+        p = tok.encode_batch([r["prompt"] for r in part], add_special_tokens=True)
+        c = tok.encode_batch([r["completion"] for r in part], add_special_tokens=False)
+        out += [(a.ids, b.ids + [eot]) for a, b in zip(p, c)]
+    return out
 
 
 def batch_tensors(torch, seqs, pad, device):
@@ -136,9 +142,7 @@ def evaluate(torch, model, seqs, recs, device, pad, bs=64):
         for i in range(0, len(seqs), bs):
             part = seqs[i:i + bs]
             ids, lab = batch_tensors(torch, part, pad, device)
-            with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16,
-                                enabled=device.startswith("cuda")):
-                logits = model(input_ids=ids, use_cache=False).logits
+            logits = model(input_ids=ids, use_cache=False).logits
             pred = logits[:, :-1].argmax(-1)
             gold = lab[:, 1:]
             ok = ((pred == gold) | (gold == -100)).all(-1).tolist()
@@ -218,13 +222,17 @@ def child(name, args, rank, state, rates):
         t0 = time.time()
         device = args.device
         torch.manual_seed(args.seed)
+        # float32 weights and activations (TF32 matmuls on the GPU): models this
+        # small are bound by kernel launches, not arithmetic, and transformers'
+        # pure-torch Mamba2 path is safest in float32.
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
         torch.set_num_threads(max(1, (os.cpu_count() or 2) // max(1, len(args.models))))
         tok = Tokenizer.from_file(TOKENIZER)
         vocab = tok.get_vocab_size()
         bos, eot = tok.token_to_id("<|begin_of_text|>"), tok.token_to_id("<|eot_id|>")
-        train = read_jsonl(os.path.join(args.data, "train.jsonl.gz"))
-        held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
-        tr, he = encode(tok, train, eot), encode(tok, held, eot)
+        with open(args.tokenized, "rb") as f:   # tokenized once, by the driver
+            tr, he, held = pickle.load(f)
         model = make_model(name, vocab, bos, eot).to(device)
         nparam = sum(p.numel() for p in model.parameters())
         arch, attn = MODELS[name]
@@ -251,9 +259,7 @@ def child(name, args, rank, state, rates):
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, total, args)
             ids, lab = batch_tensors(torch, next_batch(), eot, device)
-            with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16,
-                                enabled=device.startswith("cuda")):
-                loss = model(input_ids=ids, labels=lab, use_cache=False).loss
+            loss = model(input_ids=ids, labels=lab, use_cache=False).loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -365,8 +371,21 @@ def main():
             args.device = "cuda" if torch.cuda.is_available() else "cpu"
         except ImportError:
             sys.exit("train.py: torch is not installed")
+    for f in ("train.jsonl.gz", "heldout.jsonl.gz"):
+        if not os.path.exists(os.path.join(args.data, f)):
+            sys.exit(f"train.py: {os.path.join(args.data, f)} is missing: run `make models-data` first")
     os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(TOKENIZER)
+    eot = tok.token_to_id("<|eot_id|>")
+    held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
+    tmp = tempfile.mkdtemp(prefix="tts-train-")
+    args.tokenized = os.path.join(tmp, "tokenized.pickle")
+    with open(args.tokenized, "wb") as f:
+        pickle.dump((encode(tok, read_jsonl(os.path.join(args.data, "train.jsonl.gz")), eot),
+                     encode(tok, held, eot), held), f)
+    print("tokenized the data in %.0f s" % (time.time() - t0), flush=True)
     ctx = mp.get_context("spawn")
     state = ctx.Array("i", len(args.models))   # 0 starting, 1 ready, -1 gone
     rates = ctx.Array("d", len(args.models))   # seconds per step, from calibration
@@ -381,6 +400,8 @@ def main():
         time.sleep(0.2)
     for p in procs:
         p.join()
+    os.remove(args.tokenized)
+    os.rmdir(tmp)
     summary = []
     for m in args.models:
         try:
