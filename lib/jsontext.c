@@ -384,84 +384,87 @@ parse_number(struct parser *ps)
 
 static json_t *parse_value(struct parser *ps);
 
+/* Past the '{' or '[' at ps->p: 1 if the container is empty (its close
+ * consumed too), else 0. */
+static int
+open_list(struct parser *ps, char close)
+{
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/* After an item: 1 on ',' (another item follows), 0 on the close, -1 on
+ * anything else. */
+static int
+next_item(struct parser *ps, char close)
+{
+	skip_ws(ps);
+	if (ps->p < ps->end && (*ps->p == ',' || *ps->p == close))
+		return *ps->p++ == ',';
+	fail(ps, close == ']' ? "expected ',' or ']'" : "expected ',' or '}'");
+	return -1;
+}
+
 static json_t *
 parse_array(struct parser *ps)
 {
 	json_t *a = json_array();
-	ps->p++;
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == ']') {
-		ps->p++;
-		return a;
-	}
-	for (;;) {
+	int more = !open_list(ps, ']');
+	while (more > 0) {
 		json_t *v = parse_value(ps);
-		if (!v)
+		if (!v) {
+			more = -1;
 			break;
+		}
 		json_array_append_new(a, v);
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == ']') {
-			ps->p++;
-			return a;
-		}
-		fail(ps, "expected ',' or ']'");
-		break;
+		more = next_item(ps, ']');
 	}
+	if (more == 0)
+		return a;
 	json_decref(a);
 	return NULL;
+}
+
+/* One "key": value of an object into o; 0 or -1. */
+static int
+parse_member(struct parser *ps, json_t *o)
+{
+	const char *key;
+	size_t klen, off;
+	skip_ws(ps);
+	if (ps->p >= ps->end || *ps->p != '"')
+		return fail(ps, "expected a string key"), -1;
+	if (parse_str(ps, &key, &klen, &off))
+		return -1;
+	if (memchr(key ? key : ps->scratch.p + off, 0, klen))
+		return fail(ps, "NUL in an object key"), -1;
+	skip_ws(ps);
+	if (ps->p >= ps->end || *ps->p != ':')
+		return fail(ps, "expected ':'"), -1;
+	ps->p++;
+	json_t *v = parse_value(ps);
+	if (!v)
+		return -1;
+	/* scratch may have moved while parsing v: the key is at off */
+	json_object_setn_new_nocheck(o, key ? key : ps->scratch.p + off, klen, v);
+	ps->scratch.len = off;
+	return 0;
 }
 
 static json_t *
 parse_object(struct parser *ps)
 {
 	json_t *o = json_object();
-	ps->p++;
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == '}') {
-		ps->p++;
+	int more = !open_list(ps, '}');
+	while (more > 0)
+		more = parse_member(ps, o) ? -1 : next_item(ps, '}');
+	if (more == 0)
 		return o;
-	}
-	for (;;) {
-		const char *key;
-		size_t klen, off;
-		if (ps->p >= ps->end || *ps->p != '"') {
-			fail(ps, "expected a string key");
-			break;
-		}
-		if (parse_str(ps, &key, &klen, &off))
-			break;
-		if (memchr(key ? key : ps->scratch.p + off, 0, klen)) {
-			fail(ps, "NUL in an object key");
-			break;
-		}
-		skip_ws(ps);
-		if (ps->p >= ps->end || *ps->p != ':') {
-			fail(ps, "expected ':'");
-			break;
-		}
-		ps->p++;
-		json_t *v = parse_value(ps);
-		if (!v)
-			break;
-		json_object_setn_new_nocheck(o, key ? key : ps->scratch.p + off, klen, v);
-		ps->scratch.len = off;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			skip_ws(ps);
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == '}') {
-			ps->p++;
-			return o;
-		}
-		fail(ps, "expected ',' or '}'");
-		break;
-	}
 	json_decref(o);
 	return NULL;
 }
