@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ struct rec_reader {
 	char *name;
 	enum kind kind;
 	int raw_eof;              /* read() returned 0 */
+	int tolerant;             /* rec_allow_truncated */
 	/* zstd input */
 	ZSTD_DCtx *dctx;
 	char *zin;                /* compressed bytes, zi.src */
@@ -78,6 +80,21 @@ raw_read(rec_reader *r, char *dst, size_t n)
 	}
 }
 
+/* A damaged end of the stream: fatal, or a warning after
+ * rec_allow_truncated. */
+static void __attribute__((format(printf, 2, 3)))
+truncated(rec_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!r->tolerant)
+		eprintf("%s", msg);
+	weprintf("%s: ignoring the rest", msg);
+}
+
 /* Read up to n decoded bytes (decompressed when the stream is zstd);
  * 0 at the end of the stream. */
 static size_t
@@ -92,7 +109,8 @@ dec_read(rec_reader *r, char *dst, size_t n)
 			r->zi.pos = 0;
 			if (r->zi.size == 0) {
 				if (r->zlast != 0)
-					eprintf("%s: truncated zstd frame", r->name);
+					truncated(r, "%s: truncated zstd frame", r->name);
+				r->zlast = 0;
 				return 0;
 			}
 		}
@@ -219,6 +237,10 @@ next_jsonl(rec_reader *r)
 			continue; /* blank lines are allowed */
 		char err[160];
 		json_t *v = jsontext_parse(s, n, err, sizeof err);
+		if (!v && !nl && r->tolerant) {
+			truncated(r, "%s:%lld: incomplete last line", r->name, r->line);
+			return NULL;
+		}
 		if (!v)
 			eprintf("%s:%lld: invalid JSON: %s", r->name, r->line, err);
 		if (!json_is_object(v))
@@ -303,9 +325,11 @@ next_msgpack(rec_reader *r)
 		size_t k = dec_read(r, msgpack_unpacker_buffer(&r->mp),
 				    msgpack_unpacker_buffer_capacity(&r->mp));
 		if (k == 0) {
-			if (r->mp.used > r->mp.off)
-				eprintf("%s: record %lld: truncated msgpack map", r->name,
-					r->nrec + 1);
+			if (r->mp.used > r->mp.off) {
+				truncated(r, "%s: record %lld: truncated msgpack map", r->name,
+					  r->nrec + 1);
+				r->mp.off = r->mp.used; /* nothing left to parse */
+			}
 			return NULL;
 		}
 		msgpack_unpacker_buffer_consumed(&r->mp, k);
@@ -341,6 +365,12 @@ rec_where(const rec_reader *r)
 		eprintf("out of memory");
 	}
 	return w->where_s;
+}
+
+void
+rec_allow_truncated(rec_reader *r)
+{
+	r->tolerant = 1;
 }
 
 const char *
