@@ -243,8 +243,10 @@ next_jsonl(rec_reader *r)
 		}
 		if (!v)
 			eprintf("%s:%lld: invalid JSON: %s", r->name, r->line, err);
-		if (!json_is_object(v))
+		if (!json_is_object(v)) {
+			json_decref(v);
 			eprintf("%s:%lld: expected an object", r->name, r->line);
+		}
 		return v;
 	}
 }
