@@ -34,6 +34,9 @@
 #include <zstd.h>
 
 enum { CHUNK = 1 << 16 };
+/* msgpack-c's unpacker holds at most MSGPACK_EMBED_STACK_SIZE (32) open
+ * containers, the record's own map included; deeper would not read back. */
+enum { MSGPACK_MAX_DEPTH = 32 };
 
 /* ---- reading ---------------------------------------------------------- */
 
@@ -320,7 +323,8 @@ next_msgpack(rec_reader *r)
 		if (ret == MSGPACK_UNPACK_PARSE_ERROR)
 			eprintf("%s: record %lld: invalid msgpack", r->name, r->nrec + 1);
 		if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
-			eprintf("%s: record %lld: out of memory", r->name, r->nrec + 1);
+			eprintf("%s: record %lld: nested deeper than %d levels, or out of memory",
+				r->name, r->nrec + 1, MSGPACK_MAX_DEPTH);
 		/* MSGPACK_UNPACK_CONTINUE: more bytes needed. */
 		if (!msgpack_unpacker_reserve_buffer(&r->mp, CHUNK))
 			eprintf("out of memory");
@@ -533,9 +537,13 @@ rec_writer_for(const char *path, const char *fmt_opt, int zstd_opt)
 	return rec_writer_open(path, fmt, zstd);
 }
 
+
 static void
-put_msgpack(msgpack_packer *pk, json_t *v)
+put_msgpack(rec_writer *w, msgpack_packer *pk, json_t *v, int depth)
 {
+	if ((json_is_object(v) || json_is_array(v)) && depth > MSGPACK_MAX_DEPTH)
+		eprintf("%s: a record nested deeper than %d levels cannot be written as msgpack",
+			w->name, MSGPACK_MAX_DEPTH);
 	const char *key;
 	size_t klen, i;
 	json_t *x;
@@ -544,13 +552,13 @@ put_msgpack(msgpack_packer *pk, json_t *v)
 		msgpack_pack_map(pk, json_object_size(v));
 		json_object_keylen_foreach(v, key, klen, x) {
 			msgpack_pack_str_with_body(pk, key, klen);
-			put_msgpack(pk, x);
+			put_msgpack(w, pk, x, depth + 1);
 		}
 		break;
 	case JSON_ARRAY:
 		msgpack_pack_array(pk, json_array_size(v));
 		json_array_foreach(v, i, x)
-			put_msgpack(pk, x);
+			put_msgpack(w, pk, x, depth + 1);
 		break;
 	case JSON_STRING:
 		msgpack_pack_str_with_body(pk, json_string_value(v), json_string_length(v));
@@ -579,7 +587,7 @@ rec_put(rec_writer *w, json_t *rec)
 	if (!json_is_object(rec))
 		eprintf("rec_put: a record must be an object");
 	if (w->fmt == REC_MSGPACK) {
-		put_msgpack(&w->pk, rec);
+		put_msgpack(w, &w->pk, rec, 1);
 	} else {
 		jsontext_print(&w->out, rec);
 		tts_buf_addc(&w->out, '\n');
