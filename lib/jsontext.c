@@ -602,35 +602,39 @@ print_string(struct tts_buf *b, const char *s, size_t n)
 	tts_buf_addc(b, '"');
 }
 
-/* A fast path for print_real, for 1e-4 <= |d| < 1e15, where %g prints
+/* A fast path for print_real, for 1e-3 <= |d| < 1e15, where %g prints
  * fixed-point, in exact integer arithmetic: |d| = M / 2^s exactly; for
  * k = 0, 1, ... decimals take m = round(M 10^k / 2^s) and stop at the first
  * k where m / 10^k is nearer to d than half the gap to the neighbouring
  * doubles, i.e. where strtod reads it back as d.  Ties count as not read
  * back (strtod's ties-to-even could go either way), so the text is never
- * wrong and at most one digit longer than needed in that rare case. */
+ * wrong and at most one digit longer than needed in that rare case.
+ * Bounds: k <= 19 keeps 10^k in 64 bits, M 10^k < 2^53 10^19 < 2^117 and
+ * m 2^s < 10^17 2^63 < 2^120 in 128. */
 static int
 print_real_fixed(struct tts_buf *b, double d)
 {
 	typedef unsigned __int128 u128;
 	double a = fabs(d);
-	if (!(a >= 1e-4 && a < 1e15))
+	if (!(a >= 1e-3 && a < 1e15))
 		return 0;
 	int e2;
 	uint64_t M = (uint64_t)ldexp(frexp(a, &e2), 53); /* a = M 2^(e2-53) */
 	int s = 53 - e2;                                  /* > 0 in this range */
-	int intdigits = 1;
-	while (intdigits < 15 && a >= p10[intdigits])
-		intdigits++;
+	/* at most 17 significant digits: k <= 16 - floor(log10 a) (log10 may
+	 * be off by one at a power of ten: that only moves the budget) */
+	int kmax = 16 - (int)floor(log10(a));
+	if (kmax > 19)
+		kmax = 19;
 	u128 one = (u128)1 << s;
 	uint64_t tenk = 1;
-	for (int k = 0; intdigits + k <= 17; k++, tenk *= 10) {
-		u128 t = (u128)M * tenk;              /* < 2^53 10^17 < 2^110 */
+	for (int k = 0; k <= kmax; k++, tenk *= 10) {
+		u128 t = (u128)M * tenk;
 		uint64_t m = (uint64_t)(t >> s);
 		u128 r = t - ((u128)m << s);
 		if (2 * r > one || (2 * r == one && (m & 1)))
 			m++; /* to nearest, ties to even, as printf */
-		u128 ms = (u128)m << s;               /* < 10^17 2^67 < 2^124 */
+		u128 ms = (u128)m << s;
 		int below = ms < t;
 		u128 diff = below ? t - ms : ms - t;
 		/* Half the gap to the next double is 2^-s / 2, scaled by 10^k 2^s:
