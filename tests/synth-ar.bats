@@ -169,3 +169,9 @@ What is wolf + mill + jacket? Put the final answer in \boxed{}.'
 	assert_failure 1
 	[ "$stderr" = "tts-synth-ar: $BATS_TEST_TMPDIR/t.json: no vocabulary map (model.vocab)" ]
 }
+
+@test "an answer beyond 64 bits is an error naming the problem" {
+	run --separate-stderr tts-synth-ar -n 1 --values 1000000000:1000000000 --ops '*'
+	assert_failure 1
+	[ "$stderr" = "tts-synth-ar: problem 0: the answer overflows a 64-bit integer: use smaller --values or fewer *" ]
+}
