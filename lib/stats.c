@@ -20,50 +20,14 @@ rng_seed(rng_t *r, uint64_t seed)
 {
 	for (int i = 0; i < 4; i++)
 		r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t
-rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** 1.0 */
-uint64_t
-rng_next(rng_t *r)
-{
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
+	r->spare = 0;
+	r->has_spare = 0;
 }
 
 double
 rng_uniform(rng_t *r)
 {
 	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-/* D. Lemire, "Fast random integer generation in an interval", 2019. */
-uint64_t
-rng_below(rng_t *r, uint64_t n)
-{
-	unsigned __int128 m = (unsigned __int128)rng_next(r) * n;
-	uint64_t low = (uint64_t)m;
-	if (low < n) {
-		uint64_t threshold = -n % n;
-		while (low < threshold) {
-			m = (unsigned __int128)rng_next(r) * n;
-			low = (uint64_t)m;
-		}
-	}
-	return (uint64_t)(m >> 64);
 }
 
 uint64_t

@@ -300,83 +300,219 @@ vote_best(const struct vote_problem *p, const int *ks, int nk, double *out)
 	free(r);
 }
 
-/* Weighted (or, w NULL, majority) vote on the subset idx[0..k): the
- * share of correct classes among those tied at the top. */
-static double
-subset_vote(const struct vote_problem *p, const double *w, const int *idx, int k,
-	    double *sum, int *touched)
+/* Class sums of the samples drawn so far: a weighted vote (w[i] = 1 for
+ * majority).  Branch-free on the hot path: touched[] collects a class the
+ * first time its count leaves 0. */
+struct tally {
+	double *sum;
+	int *cnt, *touched, nt;
+	const double *w;
+	double *ones;
+};
+
+static void
+tally_init(struct tally *t, const struct vote_problem *p, const double *w)
 {
-	int nt = 0;
-	for (int i = 0; i < k; i++) {
-		int c = p->cls[idx[i]];
-		if (c < 0)
-			continue;
-		if (isnan(sum[c])) {
-			sum[c] = 0;
-			touched[nt++] = c;
-		}
-		sum[c] += w ? w[idx[i]] : 1;
+	t->sum = ecalloc((size_t)p->nclass + 1, sizeof *t->sum);
+	t->cnt = ecalloc((size_t)p->nclass + 1, sizeof *t->cnt);
+	t->touched = emalloc((size_t)(p->nclass + 1) * sizeof *t->touched);
+	t->nt = 0;
+	t->ones = NULL;
+	if (!w) {
+		t->ones = emalloc((size_t)(p->n + 1) * sizeof *t->ones);
+		for (int i = 0; i < p->n; i++)
+			t->ones[i] = 1;
+		w = t->ones;
 	}
-	if (!nt)
+	t->w = w;
+}
+
+static void
+tally_free(struct tally *t)
+{
+	free(t->sum);
+	free(t->cnt);
+	free(t->touched);
+	free(t->ones);
+}
+
+static inline void
+tally_add(struct tally *t, const struct vote_problem *p, int i)
+{
+	int c = p->cls[i];
+	if (c < 0)
+		return;
+	t->touched[t->nt] = c;
+	t->nt += t->cnt[c]++ == 0;
+	t->sum[c] += t->w[i];
+}
+
+/* The share of correct classes among those tied at the top. */
+static double
+tally_value(const struct tally *t, const struct vote_problem *p)
+{
+	if (!t->nt)
 		return 0;
-	double top = sum[touched[0]];
-	for (int i = 1; i < nt; i++)
-		if (sum[touched[i]] > top)
-			top = sum[touched[i]];
-	double tol = 1e-9 * fabs(top);
+	double top = t->sum[t->touched[0]];
+	for (int i = 1; i < t->nt; i++)
+		if (t->sum[t->touched[i]] > top)
+			top = t->sum[t->touched[i]];
+	double floor = top - 1e-9 * fabs(top);
 	int tied = 0, good = 0;
-	for (int i = 0; i < nt; i++) {
-		int c = touched[i];
-		if (sum[c] >= top - tol) {
+	for (int i = 0; i < t->nt; i++)
+		if (t->sum[t->touched[i]] >= floor) {
 			tied++;
-			good += p->good[c];
+			good += p->good[t->touched[i]];
 		}
-		sum[c] = NAN;
-	}
 	return (double)good / tied;
 }
 
-static double *
-nan_sums(int nclass)
+static void
+tally_clear(struct tally *t)
 {
-	double *sum = emalloc((size_t)(nclass + 1) * sizeof *sum);
-	for (int c = 0; c < nclass; c++)
-		sum[c] = NAN;
-	return sum;
+	for (int i = 0; i < t->nt; i++) {
+		t->sum[t->touched[i]] = 0;
+		t->cnt[t->touched[i]] = 0;
+	}
+	t->nt = 0;
+}
+
+/* Every k-subset in lexicographic order: the exact mean. */
+static double
+enumerate_all(const struct vote_problem *p, int k, struct tally *t)
+{
+	int *idx = emalloc((size_t)k * sizeof *idx);
+	for (int i = 0; i < k; i++)
+		idx[i] = i;
+	long double total = 0;
+	long count = 0;
+	for (;;) {
+		for (int i = 0; i < k; i++)
+			tally_add(t, p, idx[i]);
+		total += tally_value(t, p);
+		tally_clear(t);
+		count++;
+		int i = k - 1;
+		while (i >= 0 && idx[i] == p->n - k + i)
+			i--;
+		if (i < 0)
+			break;
+		idx[i]++;
+		for (int j = i + 1; j < k; j++)
+			idx[j] = idx[j - 1] + 1;
+	}
+	free(idx);
+	return (double)(total / count);
+}
+
+/* The Monte Carlo loop: draws shuffles, each scored at the budgets
+ * ks[mk[0..nmk)] (ascending) as it goes.  Written out flat, with the
+ * running top kept as the sums grow when no weight is negative, because
+ * this is where tts-vote spends its time. */
+static void
+mc_draws(const struct vote_problem *p, const double *w, const int *ks, const int *mk, int nmk,
+	 int draws, uint64_t seed, double *mean, double *ss)
+{
+	const int n = p->n, *cls = p->cls, kmax = ks[mk[nmk - 1]];
+	const unsigned char *good = p->good;
+	double *sum = ecalloc((size_t)p->nclass + 1, sizeof *sum);
+	int *cnt = ecalloc((size_t)p->nclass + 1, sizeof *cnt);
+	int *touched = emalloc((size_t)(p->nclass + 1) * sizeof *touched);
+	int *perm = emalloc((size_t)n * sizeof *perm);
+	int monotone = 1;
+	for (int i = 0; i < n; i++) {
+		perm[i] = i;
+		monotone &= w[i] >= 0;
+	}
+	rng_t r;
+	rng_seed(&r, seed);
+	for (int d = 0; d < draws; d++) {
+		double inv = 1.0 / (d + 1), top = -INFINITY;
+		int nt = 0, next = 0, stop = ks[mk[0]];
+		/* Partial Fisher-Yates: every prefix perm[0..k) is a uniform
+		 * k-subset, whatever order perm was left in, so one shuffle
+		 * serves every budget. */
+		for (int i = 0; i < kmax; i++) {
+			int j = i + (int)rng_below32(&r, (uint32_t)(n - i));
+			int s = perm[j];
+			perm[j] = perm[i];
+			perm[i] = s;
+			int c = cls[s];
+			if (c >= 0) {
+				touched[nt] = c;
+				nt += cnt[c]++ == 0;
+				double v = sum[c] += w[s];
+				top = v > top ? v : top;
+			}
+			if (i + 1 < stop)
+				continue;
+			if (!monotone)
+				for (int u = 0; u < nt; u++)
+					top = u == 0 || sum[touched[u]] > top ? sum[touched[u]] : top;
+			double floor = top - 1e-9 * fabs(top), v = 0;
+			int tied = 0, ngood = 0;
+			for (int u = 0; u < nt; u++) {
+				int ge = sum[touched[u]] >= floor;
+				tied += ge;
+				ngood += ge & good[touched[u]];
+			}
+			if (tied)
+				v = (double)ngood / tied;
+			int q = mk[next];
+			double delta = v - mean[q];
+			mean[q] += delta * inv;         /* Welford */
+			ss[q] += delta * (v - mean[q]);
+			if (++next < nmk)
+				stop = ks[mk[next]];
+		}
+		for (int u = 0; u < nt; u++)
+			sum[touched[u]] = 0, cnt[touched[u]] = 0;
+	}
+	free(sum);
+	free(cnt);
+	free(touched);
+	free(perm);
 }
 
 void
-vote_mc(const struct vote_problem *p, const double *w, int k, int draws,
-	uint64_t seed, double *mean, double *se)
+vote_mc(const struct vote_problem *p, const double *w, const int *ks, int nk, int draws,
+	uint64_t seed, double *mean, double *se, int *exact)
 {
-	int n = p->n;
-	int *perm = emalloc((size_t)n * sizeof *perm);
-	int *touched = emalloc((size_t)(p->nclass + 1) * sizeof *touched);
-	double *sum = nan_sums(p->nclass);
-	for (int i = 0; i < n; i++)
-		perm[i] = i;
-	rng_t r;
-	rng_seed(&r, seed);
-	double m = 0, ss = 0;
-	for (int d = 0; d < draws; d++) {
-		/* Partial Fisher-Yates: perm[0..k) is a uniform k-subset
-		 * whatever order perm was left in. */
-		for (int i = 0; i < k; i++) {
-			int j = i + (int)rng_below(&r, (uint64_t)(n - i));
-			int t = perm[i];
-			perm[i] = perm[j];
-			perm[j] = t;
-		}
-		double v = subset_vote(p, w, perm, k, sum, touched);
-		double delta = v - m;
-		m += delta / (d + 1);
-		ss += delta * (v - m);
+	int n = p->n, ngood = 0, nnull = n;
+	for (int c = 0; c < p->nclass; c++) {
+		ngood += p->good[c];
+		nnull -= p->size[c];
 	}
-	*mean = m;
-	*se = draws > 1 ? sqrt(ss / (draws - 1) / draws) : 0;
-	free(perm);
-	free(touched);
-	free(sum);
+	if (ngood == 0 || ngood == p->nclass) {
+		/* Every class wrong, or every class right: any vote gives the
+		 * same verdict whenever the subset holds a prediction. */
+		for (int q = 0; q < nk; q++) {
+			exact[q] = 1;
+			se[q] = 0;
+			mean[q] = ngood ? (double)(1 - vote_binom(nnull, ks[q]) / vote_binom(n, ks[q])) : 0;
+		}
+		return;
+	}
+	struct tally t;
+	tally_init(&t, p, w);
+	double *ss = ecalloc((size_t)nk + 1, sizeof *ss);
+	int *mk = emalloc((size_t)nk * sizeof *mk), nmk = 0;
+	for (int q = 0; q < nk; q++) {
+		exact[q] = vote_binom(n, ks[q]) <= draws;
+		mean[q] = se[q] = 0;
+		if (exact[q])
+			mean[q] = enumerate_all(p, ks[q], &t);
+		else
+			mk[nmk++] = q;
+	}
+	if (nmk)
+		mc_draws(p, t.w, ks, mk, nmk, draws, seed, mean, ss);
+	for (int q = 0; q < nk; q++)
+		if (!exact[q])
+			se[q] = draws > 1 ? sqrt(ss[q] / (draws - 1) / draws) : 0;
+	free(mk);
+	free(ss);
+	tally_free(&t);
 }
 
 /* Best-of-k on the first k samples, reward ties split. */
@@ -407,15 +543,12 @@ vote_prefix(const struct vote_problem *p, enum vote_method m, int k)
 	switch (m) {
 	case VOTE_MAJORITY:
 	case VOTE_WEIGHTED: {
-		int *idx = emalloc((size_t)k * sizeof *idx);
-		int *touched = emalloc((size_t)(p->nclass + 1) * sizeof *touched);
-		double *sum = nan_sums(p->nclass);
+		struct tally t;
+		tally_init(&t, p, m == VOTE_WEIGHTED ? p->reward : NULL);
 		for (int i = 0; i < k; i++)
-			idx[i] = i;
-		double v = subset_vote(p, m == VOTE_WEIGHTED ? p->reward : NULL, idx, k, sum, touched);
-		free(idx);
-		free(touched);
-		free(sum);
+			tally_add(&t, p, i);
+		double v = tally_value(&t, p);
+		tally_free(&t);
 		return v;
 	}
 	case VOTE_BEST:

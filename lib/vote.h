@@ -56,12 +56,16 @@ void vote_majority(const struct vote_problem *p, const int *ks, int nk, double *
 void vote_best(const struct vote_problem *p, const int *ks, int nk, double *out);
 double vote_pass(int n, int c, int k);
 
-/* Monte Carlo estimate of weighted voting (class score = sum of w over its
- * members in the subset; w NULL: every sample weighs 1, i.e. majority) at
- * budget k: draws random k-subsets from a generator seeded with seed.
- * Class sums within a relative 1e-9 of the highest count as tied. */
-void vote_mc(const struct vote_problem *p, const double *w, int k, int draws,
-	     uint64_t seed, double *mean, double *se);
+/* Weighted voting (class score = sum of w over its members in the
+ * subset; w NULL: every sample weighs 1, i.e. majority) at each of the nk
+ * budgets ks[] (ascending): the mean over every k-subset when C(n,k) <=
+ * draws (exact[i] = 1, se[i] = 0), else Monte Carlo over draws random
+ * k-subsets from a generator seeded with seed, with the standard error of
+ * the mean in se[i].  The budgets share the draws: each draw shuffles
+ * once and scores its prefixes.  Class sums within a relative 1e-9 of the
+ * highest count as tied. */
+void vote_mc(const struct vote_problem *p, const double *w, const int *ks, int nk, int draws,
+	     uint64_t seed, double *mean, double *se, int *exact);
 
 /* The method's value on the subset of the first k samples (sample
  * order), ties split evenly; first: whether sample 0 is correct. */

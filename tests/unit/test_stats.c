@@ -12,7 +12,7 @@ main(void)
 {
 	/* State {1,2,3,4}: the first outputs of the reference C code
 	 * (prng.di.unimi.it/xoshiro256starstar.c). */
-	rng_t r = {{1, 2, 3, 4}};
+	rng_t r = {{1, 2, 3, 4}, 0, 0};
 	uint64_t want[] = {11520, 0, 1509978240, 1215971899390074240ULL};
 	int same = 1;
 	for (int i = 0; i < 4; i++)
@@ -40,6 +40,13 @@ main(void)
 	for (int i = 0; i < 6; i++)
 		flat &= abs(bins[i] - 10000) < 5 * 91;   /* sd = sqrt(60000 * 1/6 * 5/6) */
 	ok(inrange && flat, "rng_below(6) uniform");
+	int bins32[6] = {0};
+	for (int i = 0; i < 60000; i++)
+		bins32[rng_below32(&a, 6) % 6]++;
+	flat = 1;
+	for (int i = 0; i < 6; i++)
+		flat &= abs(bins32[i] - 10000) < 5 * 91;
+	ok(flat, "rng_below32(6) uniform");
 	double u = rng_uniform(&a);
 	ok(u >= 0 && u < 1, "rng_uniform in [0,1)");
 

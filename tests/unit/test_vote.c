@@ -105,6 +105,16 @@ brute(const struct problem *q, double out[4][NMAX + 1])
 			out[m][k] /= cnt[k];
 }
 
+/* Weighted voting at one budget; 1 when it enumerated every subset. */
+static int
+mc1(const struct vote_problem *p, const double *w, int k, int draws, uint64_t seed,
+    double *mean, double *se)
+{
+	int exact;
+	vote_mc(p, w, &k, 1, draws, seed, mean, se, &exact);
+	return exact;
+}
+
 static void
 test_brute(void)
 {
@@ -139,19 +149,26 @@ test_mc(void)
 {
 	rng_t r;
 	rng_seed(&r, 7);
-	int fails = 0, cases = 40;
+	int fails = 0, cases = 40, nmc = 0;
+	double eenum = 0;
 	for (int c = 0; c < cases; c++) {
 		struct problem q;
 		double want[4][NMAX + 1];
-		random_problem(&q, &r, 2 + (int)rng_below(&r, NMAX - 1));
+		random_problem(&q, &r, 10 + (int)rng_below(&r, NMAX - 9));
 		brute(&q, want);
-		int k = 1 + (int)rng_below(&r, (uint64_t)q.n);
+		/* C(n,k) >= 210 > 200 draws: Monte Carlo, not enumeration. */
+		int k = 4 + (int)rng_below(&r, (uint64_t)q.n - 7);
 		double m, se;
-		vote_mc(&q.p, q.reward, k, 4000, 99 + (uint64_t)c, &m, &se);
+		nmc += !mc1(&q.p, q.reward, k, 200, 99 + (uint64_t)c, &m, &se);
+		se = fmax(se, sqrt(want[1][k] * (1 - want[1][k]) / 200));
 		if (fabs(m - want[1][k]) > 4 * se + 1e-12)
 			fails++;
+		/* Enough draws to cover every subset: exact. */
+		int exact = mc1(&q.p, q.reward, k, 1000, 1, &m, &se);
+		eenum = fmax(eenum, exact ? fabs(m - want[1][k]) : 1);
 	}
-	ok(fails == 0, "weighted Monte Carlo within 4 se of brute force in %d cases (%d outside)", cases, fails);
+	ok(fails == 0 && nmc > cases / 2, "weighted Monte Carlo within 4 se of brute force in %d cases (%d outside)", cases, fails);
+	ok(eenum <= 1e-12, "weighted by enumeration when C(n,k) <= draws = brute force (err %.3g)", eenum);
 
 	/* A big problem: 128 samples, the majority exact vs Monte Carlo. */
 	struct problem q = {.n = 128, .nclass = 6};
@@ -166,15 +183,16 @@ test_mc(void)
 	int ks[] = {1, 2, 4, 8, 16, 32, 64, 128};
 	double exact[8];
 	vote_majority(&q.p, ks, 8, exact);
-	int bad = 0;
+	int bad = 0, exact_k[8];
+	double mean[8], se[8];
+	vote_mc(&q.p, NULL, ks, 8, 20000, 12345, mean, se, exact_k);
 	for (int m = 0; m < 8; m++) {
-		double mean, se;
-		vote_mc(&q.p, NULL, ks[m], 20000, 12345, &mean, &se);
-		if (fabs(mean - exact[m]) > 4 * se + 1e-12) {
+		if (fabs(mean[m] - exact[m]) > 4 * se[m] + 1e-12) {
 			bad++;
-			printf("# k=%d exact %.6f mc %.6f se %.6f\n", ks[m], exact[m], mean, se);
+			printf("# k=%d exact %.6f mc %.6f se %.6f\n", ks[m], exact[m], mean[m], se[m]);
 		}
 	}
+	ok(exact_k[0] && !exact_k[2] && exact_k[7], "enumeration at k=1 and k=n, Monte Carlo between");
 	ok(bad == 0, "majority Monte Carlo within 4 se of exact at n=128, k=1..128");
 	ok_close(exact[0], 38.0 / 128, 1e-15, 0, "majority at k=1 is c/n");
 
@@ -186,7 +204,7 @@ test_mc(void)
 		int kk = 1 + (int)rng_below(&r, (uint64_t)rq.n);
 		double e, mean, se;
 		vote_majority(&rq.p, &kk, 1, &e);
-		vote_mc(&rq.p, NULL, kk, 20000, 777 + (uint64_t)c, &mean, &se);
+		mc1(&rq.p, NULL, kk, 20000, 777 + (uint64_t)c, &mean, &se);
 		/* se is 0 when no draw saw a rare outcome: floor it at the
 		 * standard error the exact value implies, sqrt(e(1-e)/draws). */
 		se = fmax(se, sqrt(e * (1 - e) / 20000));
@@ -289,7 +307,7 @@ test_hand(void)
 	ok(vote_winner(&q.p, VOTE_WEIGHTED) == 0 && vote_winner(&q.p, VOTE_MAJORITY) == 1,
 	   "winners at k = n");
 	double m, se;
-	vote_mc(&q.p, q.reward, 3, 100, 1, &m, &se);
+	mc1(&q.p, q.reward, 3, 100, 1, &m, &se);
 	ok(m == 1 && se == 0, "Monte Carlo at k = n is exact");
 
 	/* pass@k by hand: n=4, c=1, k=2: 1 - C(3,2)/C(4,2) = 1/2. */
