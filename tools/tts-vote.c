@@ -39,7 +39,7 @@ struct sample {
 
 struct group {
 	json_t *consts;         /* keys constant across the samples */
-	char *gold;
+	char *gold, *gold_canon;
 	struct sample *s;
 	int n, cap;
 	unsigned char *seen;    /* bitmap of `sample` values */
@@ -101,15 +101,21 @@ parse_ks(const char *s)
 	free(v);
 }
 
-/* pred_canon when the record has it, else pred: NULL for a null one. */
+/* The canonical prediction: pred_canon when the record has it, else
+ * pred made canonical; NULL for a null one.  Classes and grades then
+ * compare canonical forms (ans_equal_canon), each sample made canonical
+ * once rather than at every comparison. */
 static char *
 get_pred(rec_reader *r, json_t *rec)
 {
-	const char *key = json_object_get(rec, "pred_canon") ? "pred_canon" : "pred";
-	if (!json_object_get(rec, key))
+	if (json_object_get(rec, "pred_canon")) {
+		const char *c = rec_opt_str(r, rec, "pred_canon");
+		return c ? estrdup(c) : NULL;
+	}
+	if (!json_object_get(rec, "pred"))
 		eprintf("%s: missing key \"pred\" (run tts-extract first)", rec_where(r));
-	const char *p = rec_opt_str(r, rec, key);
-	return p ? estrdup(p) : NULL;
+	const char *p = rec_opt_str(r, rec, "pred");
+	return p ? ans_canon(p) : NULL;
 }
 
 static void
@@ -126,7 +132,8 @@ add_sample(rec_reader *r, json_t *rec, grouper *gr)
 	if (isnew) {
 		if (ngroups % 1024 == 0)
 			groups = erealloc(groups, (ngroups + 1024) * sizeof *groups);
-		groups[ngroups++] = (struct group){.consts = consts_start(rec, opt.skip), .gold = estrdup(gold)};
+		groups[ngroups++] = (struct group){.consts = consts_start(rec, opt.skip), .gold = estrdup(gold),
+						   .gold_canon = ans_canon(gold)};
 	}
 	struct group *g = &groups[gi];
 	if (!isnew) {
@@ -272,10 +279,10 @@ vote_group(struct group *g, const grouper *gr, size_t gi, rec_writer *w)
 		pred[i] = g->s[i].pred;
 		reward[i] = g->s[i].reward;
 	}
-	int nclass = vote_classes((const char *const *)pred, n, ans_equal, cls, rep, size);
+	int nclass = vote_classes((const char *const *)pred, n, ans_equal_canon, cls, rep, size);
 	unsigned char *good = emalloc((size_t)nclass + 1);
 	for (int c = 0; c < nclass; c++)
-		good[c] = (unsigned char)ans_equal(pred[rep[c]], g->gold);
+		good[c] = (unsigned char)ans_equal_canon(pred[rep[c]], g->gold_canon);
 	struct vote_problem p = {n, nclass, cls, size, good, g->nreward == n ? reward : NULL};
 
 	int nk = budgets(n, ks);
@@ -394,7 +401,7 @@ main(int argc, char **argv)
 		struct group *g = &groups[order[i]];
 		vote_group(g, gr, order[i], w);
 		json_decref(g->consts);
-		free(g->gold), free(g->s), free(g->seen), free(g->noreward);
+		free(g->gold), free(g->gold_canon), free(g->s), free(g->seen), free(g->noreward);
 	}
 	rec_writer_close(w);
 	free(order), free(groups), free(keys), free(opt.skip), free(by), free(drop), free(opt.ks);
