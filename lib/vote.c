@@ -413,15 +413,16 @@ static void
 mc_draws(const struct vote_problem *p, const double *w, const int *ks, const int *mk, int nmk,
 	 int draws, uint64_t seed, double *mean, double *ss)
 {
-	const int n = p->n, *cls = p->cls, kmax = ks[mk[nmk - 1]];
+	const int n = p->n, kmax = ks[mk[nmk - 1]];
 	const unsigned char *good = p->good;
 	double *sum = ecalloc((size_t)p->nclass + 1, sizeof *sum);
 	int *cnt = ecalloc((size_t)p->nclass + 1, sizeof *cnt);
 	int *touched = emalloc((size_t)(p->nclass + 1) * sizeof *touched);
-	int *perm = emalloc((size_t)n * sizeof *perm);
+	/* The shuffled items carry their class and weight: one load each. */
+	struct item { double w; int c; } *perm = emalloc((size_t)n * sizeof *perm);
 	int monotone = 1;
 	for (int i = 0; i < n; i++) {
-		perm[i] = i;
+		perm[i] = (struct item){w[i], p->cls[i]};
 		monotone &= w[i] >= 0;
 	}
 	rng_t r;
@@ -434,14 +435,13 @@ mc_draws(const struct vote_problem *p, const double *w, const int *ks, const int
 		 * serves every budget. */
 		for (int i = 0; i < kmax; i++) {
 			int j = i + (int)rng_below32(&r, (uint32_t)(n - i));
-			int s = perm[j];
+			struct item s = perm[j];
 			perm[j] = perm[i];
 			perm[i] = s;
-			int c = cls[s];
-			if (c >= 0) {
-				touched[nt] = c;
-				nt += cnt[c]++ == 0;
-				double v = sum[c] += w[s];
+			if (s.c >= 0) {
+				touched[nt] = s.c;
+				nt += cnt[s.c]++ == 0;
+				double v = sum[s.c] += s.w;
 				top = v > top ? v : top;
 			}
 			if (i + 1 < stop)

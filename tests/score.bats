@@ -112,3 +112,15 @@ export -f sv
 	run bash -c 'tts-vote "$1" | tts-score -t | wc -l' _ "$S"
 	assert_output 31
 }
+
+@test "man page example: the paper's Table 1 layout (majority at k = 1)" {
+	run bash -c 'tts-vote -m majority -k 1 "$1" | tts-score -t' _ "$S"
+	assert_line -n 0 --regexp '^dataset +task +pairs +method +k +attn +mamba$'
+	assert_line -n 2 --regexp '^synth +noar +10 +majority +1 +75\.0 +62\.5$'
+	assert_equal "${#lines[@]}" 3
+}
+
+@test "man page example: tts-score -b model,task -p fig.svg draws a line per model and task in two panels" {
+	run bash -c 'cd "$2" && tts-vote -m majority "$1" | tts-score -b model,task -p fig.svg > /dev/null && xmllint --noout fig.svg && grep -c "<g id=\"gnuplot_plot_" fig.svg' _ "$S" "$BATS_TEST_TMPDIR"
+	assert_output 8
+}

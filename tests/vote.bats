@@ -154,3 +154,13 @@ export -f cv
 	run bash -c 'tts-vote -m majority -k 1,8,64 "$1" | jq -r "select(.k == 1) | .correct" | wc -l' _ "$S"
 	assert_output 8
 }
+
+@test "msgpack and zstd input give the same votes" {
+	run bash -c 'diff <(tts-vote "$1") <(tts-cat -z -f msgpack "$1" | tts-vote)' _ "$S"
+	assert_success
+}
+
+@test "msgpack output" {
+	run bash -c 'tts-vote -f msgpack "$1" | tts-cat | jq -s length' _ "$S"
+	assert_output 120
+}
