@@ -124,3 +124,10 @@ export -f sv
 	run bash -c 'cd "$2" && tts-vote -m majority "$1" | tts-score -b model,task -p fig.svg > /dev/null && xmllint --noout fig.svg && grep -c "<g id=\"gnuplot_plot_" fig.svg' _ "$S" "$BATS_TEST_TMPDIR"
 	assert_output 8
 }
+
+@test "-x picks the compute axis; one the records lack is an error" {
+	run tts-score -x tokens -p "$BATS_TEST_TMPDIR/t.svg" "$V"
+	assert_success
+	run -1 --separate-stderr bash -c 'jq -c "del(.flops)" "$1" | tts-score -x flops -p "$2"' _ "$V" "$BATS_TEST_TMPDIR/f.svg"
+	assert_equal "$stderr" "tts-score: -x flops: the vote records have no flops"
+}

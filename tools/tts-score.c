@@ -307,7 +307,7 @@ plot_terminal(const char *file)
 /* One line per (by keys, method): accuracy against k (log2) and, when
  * every record has it, against compute. */
 static void
-plot(const char *file, json_t **out, size_t nout, char **by, int nby, const char *compute)
+plot(const char *file, json_t **out, size_t nout, char **by, int nby, const char *compute, int asked)
 {
 	const char *term = plot_terminal(file);
 	if (!on_path("gnuplot"))
@@ -321,8 +321,11 @@ plot(const char *file, json_t **out, size_t nout, char **by, int nby, const char
 	int have_cost = compute != NULL;
 	for (size_t o = 0; o < nout; o++) {
 		si[o] = grouper_find(series, out[o], NULL);
-		if (compute && !json_object_get(out[o], compute))
+		if (compute && !json_object_get(out[o], compute)) {
+			if (asked)
+				eprintf("-x %s: the vote records have no %s", compute, compute);
 			have_cost = 0;
+		}
 	}
 	size_t ns = grouper_count(series), *spos = positions(series, sk, nby + 1);
 	size_t *sord = emalloc((ns + 1) * sizeof *sord);
@@ -454,12 +457,13 @@ main(int argc, char **argv)
 		res[i] = score(&groups[i], key, keylen, reps, level, seed);
 	}
 	sort_objs(res, ngroups, keys, nby + 2);
+	int asked = compute != NULL;
 	if (!compute)   /* wall time as in the paper's Figure 2, else what there is */
 		for (int cst = 0; cst < NCOST && !compute; cst++)
 			if (ngroups && json_object_get(res[0], cost_key[cst]))
 				compute = cost_key[cst];
 	if (plotfile)
-		plot(plotfile, res, ngroups, by, nby, compute);
+		plot(plotfile, res, ngroups, by, nby, compute, asked);
 	if (table) {
 		print_table(res, ngroups, by, nby, cols, ncol);
 		close_stdout();
