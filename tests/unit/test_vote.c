@@ -351,9 +351,48 @@ test_classes(void)
 	ok(m == 5 && cls[4] == 0 && cls[2] == 1, "string equality: 1.0 and 2.00 apart");
 }
 
+/* Against exact rationals from tests/fixtures/make_majority_ref.py (an
+ * independent enumeration of class-count vectors, n up to 40). */
+static void
+test_reference(void)
+{
+	FILE *f = fopen("tests/fixtures/majority-ref.txt", "r");
+	if (!f) {
+		ok(0, "open tests/fixtures/majority-ref.txt (run from the top directory)");
+		return;
+	}
+	char sizes[256], good[256], frac[512];
+	int nnull, k, lines = 0;
+	double err = 0;
+	while (fscanf(f, "%255s %255s %d %d %511s", sizes, good, &nnull, &k, frac) == 5) {
+		struct problem q = {0};
+		int m = 0, i = 0;
+		for (char *t = strtok(sizes, ","); t; t = strtok(NULL, ","), m++)
+			for (int j = atoi(t); j > 0; j--)
+				q.cls[i++] = m;
+		m = 0;
+		for (char *t = strtok(good, ","); t; t = strtok(NULL, ","))
+			q.good[m++] = (unsigned char)atoi(t);
+		q.nclass = m;
+		while (nnull-- > 0)
+			q.cls[i++] = -1;
+		q.n = i;
+		finish(&q);
+		char *slash = strchr(frac, '/');
+		*slash = 0;
+		double want = (double)(strtold(frac, NULL) / strtold(slash + 1, NULL)), got;
+		vote_majority(&q.p, &k, 1, &got);
+		err = fmax(err, fabs(got - want));
+		lines++;
+	}
+	fclose(f);
+	ok(lines >= 100 && err <= 1e-12, "majority = exact rationals of an independent enumeration, %d values n<=40 (max err %.3g)", lines, err);
+}
+
 int
 main(void)
 {
+	test_reference();
 	test_brute();
 	test_mc();
 	test_hand();
