@@ -2,8 +2,7 @@
 # which `make demo` shares, and the training data, made by the project's own
 # tools.  Training itself runs on a GPU machine: see models/README.md.
 #   make models-data     models/data/{train,heldout}.jsonl.gz
-SYNTH_FLAGS   ?= --vocab models/tokenizer.json --values 1:9
-PROMPT_FLAGS  ?= -T models/prompt.txt -c none
+include models/task.mk
 MODEL_DATA    ?= models/data
 # Seeds far from the demo's (1..) and the tests', so no problem is shared.
 TRAIN_PAIRS   ?= 10 15 20 25 30 35 40 45 50
@@ -17,7 +16,7 @@ HELDOUT_SEED  ?= 200000
 models-data: $(MODEL_DATA)/train.jsonl.gz $(MODEL_DATA)/heldout.jsonl.gz
 
 # problems -> prompts -> the target chain of thought (models/cot.jq)
-$(MODEL_DATA)/%.jsonl.gz: models/tokenizer.json models/prompt.txt models/cot.jq | all
+$(MODEL_DATA)/%.jsonl.gz: models/tokenizer.json models/prompt.txt models/cot.jq models/task.mk | all
 	@mkdir -p $(@D)
 	set -e; pairs="$(if $(filter train,$*),$(TRAIN_PAIRS),$(HELDOUT_PAIRS))"; \
 	for L in $$pairs; do \
