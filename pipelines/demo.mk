@@ -22,7 +22,8 @@ include models/task.mk
 BUILD       ?= build
 B           := $(BUILD)
 DEMO        ?= out/demo
-MODELS      ?= $(sort $(patsubst models/%/config.json,%,$(wildcard models/*/config.json)))
+MODEL_DIR   ?= models
+MODELS      ?= $(sort $(patsubst $(MODEL_DIR)/%/config.json,%,$(wildcard $(MODEL_DIR)/*/config.json)))
 PAIRS       ?= 10 20 50
 COUNT       ?= 50
 N           ?= 16
@@ -49,7 +50,7 @@ demo: $(DEMO)/table1.txt $(DEMO)/figure3.svg
 demo-check:
 	@for t in $(TOOLS); do test -x $(B)/$$t || { \
 		echo "make demo: $(B)/$$t is not built: that tool has not landed yet" >&2; exit 1; }; done
-	@test -n "$(MODELS)" || { echo "make demo: no model in models/*/ (models/README.md says how they are trained)" >&2; exit 1; }
+	@test -n "$(MODELS)" || { echo "make demo: no model in $(MODEL_DIR)/*/ (models/README.md says how they are trained)" >&2; exit 1; }
 	@mkdir -p $(DEMO)
 
 # 1. The problems.  --task both: each AR problem and its non-AR twin share the list.
@@ -63,8 +64,8 @@ $(DEMO)/prompts.jsonl: $(DEMO)/problems.jsonl models/prompt.txt
 	$(B)/tts-prompt $(PROMPT_FLAGS) $< > $@
 
 # 3. N samples per problem; models run in parallel under make -j, one thread each.
-$(DEMO)/samples-%.jsonl.zst: $(DEMO)/prompts.jsonl models/%/model.safetensors
-	$(B)/tts-generate -m models/$* -n $(N) --temperature $(TEMPERATURE) --top-p $(TOP_P) \
+$(DEMO)/samples-%.jsonl.zst: $(DEMO)/prompts.jsonl $(MODEL_DIR)/%/config.json
+	$(B)/tts-generate -m $(MODEL_DIR)/$* -n $(N) --temperature $(TEMPERATURE) --top-p $(TOP_P) \
 		--max-tokens $(MAX_TOKENS) --seed $(SEED) --threads 1 -o $@ $<
 
 # 4. The answers.

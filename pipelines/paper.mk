@@ -60,7 +60,7 @@ dir_of = $(firstword $(foreach d,$(MODELS),$(if $(filter $(1),$(notdir $(patsubs
 head_limit = $(if $(LIMIT),| head -n $(LIMIT))
 
 .PHONY: all fig1 fig2 fig3 fig4 fig5 table1 check
-.SECONDARY:
+.PRECIOUS: $(OUT)/gsm8k/rewarded-%.msgpack.zst
 all: fig1 fig2 fig4 fig5 table1 fig3
 
 check:
@@ -89,7 +89,7 @@ $(OUT)/$(1)/samples-$(2).msgpack.zst: $(OUT)/$(1)/prompts.jsonl
 	$(B)/tts-generate -m $(call dir_of,$(2)) -n $(3) --temperature $(TEMPERATURE) \
 		--top-p $(TOP_P) --max-tokens $(MAX_TOKENS) --seed $(SEED) \
 		--device $$(or $$(DEVICE_$(2)),$(DEVICE)) $(GEN_FLAGS) \
-		-o $$@.part --resume $$<
+		-f msgpack -z -o $$@.part --resume $$<
 	mv $$@.part $$@
 $(OUT)/$(1)/extracted-$(2).msgpack.zst: $(OUT)/$(1)/samples-$(2).msgpack.zst
 	$(B)/tts-extract $(EXTRACT_FLAGS) -o $$@ $$<
@@ -104,9 +104,9 @@ votes = $(NAMES:%=$(OUT)/$(1)/votes-%.jsonl)
 
 # Figure 1 / 4: accuracy against N (and against time beside it).
 .SECONDEXPANSION:
-$(OUT)/%/scores.jsonl: $$(call votes,$$*)
+$(OUT)/%/scores.jsonl: $$(call votes,$$*) | check
 	cat $^ | $(B)/tts-score -b model -p $(OUT)/$*/figure.svg > $@
-$(OUT)/%/table.txt: $$(call votes,$$*)
+$(OUT)/%/table.txt: $$(call votes,$$*) | check
 	cat $^ | $(B)/tts-score -t -b model -c model > $@
 
 fig1: $(OUT)/gsm8k/scores.jsonl $(OUT)/gsm8k/table.txt
@@ -117,7 +117,7 @@ fig4: $(OUT)/math500/scores.jsonl $(OUT)/math500/table.txt
 	@cat $(OUT)/math500/table.txt; echo "Figure 4: $(OUT)/figure4.svg"
 
 # Figure 2: the GSM8K runs against attributed wall-clock time per problem.
-$(OUT)/figure2.svg: $(call votes,gsm8k)
+$(OUT)/figure2.svg: $(call votes,gsm8k) | check
 	cat $^ | $(B)/tts-score -b model -x ms -p $@ > $(OUT)/gsm8k/scores-ms.jsonl
 fig2: $(OUT)/figure2.svg
 	@echo "Figure 2: $<"
@@ -127,23 +127,23 @@ $(OUT)/gsm8k/rewarded-%.msgpack.zst: $(OUT)/gsm8k/extracted-%.msgpack.zst
 	@test -n "$(REWARD_MODEL)" || { echo "paper.mk: fig5 needs REWARD_MODEL=DIR (an outcome reward model)" >&2; exit 1; }
 	@$(B)/tts-generate -h | grep -q -e --reward || { \
 		echo "paper.mk: fig5: this tts-generate has no --reward yet (reward scoring, issue G)" >&2; exit 1; }
-	$(B)/tts-generate --reward -m $(REWARD_MODEL) --device $(DEVICE) -o $@.part --resume $<
+	$(B)/tts-generate --reward -m $(REWARD_MODEL) --device $(DEVICE) -f msgpack -z -o $@.part --resume $<
 	mv $@.part $@
 $(OUT)/gsm8k/votes5-%.jsonl: $(OUT)/gsm8k/rewarded-%.msgpack.zst
 	$(B)/tts-vote -m majority,weighted,best $< > $@
-$(OUT)/figure5.svg: $(NAMES:%=$(OUT)/gsm8k/votes5-%.jsonl)
+$(OUT)/figure5.svg: $(NAMES:%=$(OUT)/gsm8k/votes5-%.jsonl) | check
 	cat $^ | $(B)/tts-score -b model -p $@ > $(OUT)/gsm8k/scores5.jsonl
 	cat $^ | $(B)/tts-score -t -b model -c model > $(OUT)/gsm8k/table5.txt
 fig5: $(OUT)/figure5.svg
 	@cat $(OUT)/gsm8k/table5.txt; echo "Figure 5: $<"
 
 # Table 1: one sample (k = 1), models as columns, rows pairs and task.
-$(OUT)/table1.txt: $(call votes,synth)
+$(OUT)/table1.txt: $(call votes,synth) | check
 	cat $^ | jq -c 'select(.k == 1)' | $(B)/tts-score -t -b model,pairs,task > $@
 table1: $(OUT)/table1.txt
 	@cat $<
 # Figure 3: the AR task at FIG3_PAIRS pairs against N.
-$(OUT)/figure3.svg: $(call votes,synth)
+$(OUT)/figure3.svg: $(call votes,synth) | check
 	cat $^ | jq -c 'select(.task == "ar" and .pairs == $(FIG3_PAIRS))' \
 		| $(B)/tts-score -b model -p $@ > $(OUT)/synth/scores-fig3.jsonl
 fig3: $(OUT)/figure3.svg
