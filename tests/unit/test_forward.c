@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "forward.h"
-#include "synth_model.h"
+#include "synth.h"
 #include "tap.h"
 
 #define L_PROMPT 21
@@ -158,7 +158,7 @@ static void
 check_kind(enum synth_kind kind)
 {
 	const char *nm = kind_name[kind];
-	tts_model *m = synth_model(kind);
+	tts_model *m = tts_model_synthetic(kind, 64, 1);
 	int V = m->vocab;
 	tts_engine *e = tts_engine_new(&tts_cpu_ops, m, 16, 8, 64, 128);
 	int32_t ids[L_PROMPT + 1];
@@ -226,7 +226,7 @@ main(void)
 {
 	for (int k = SYN_LLAMA; k <= SYN_BAMBA; k++)
 		check_kind(k);
-	tts_model *m = synth_model(SYN_LLAMA);
+	tts_model *m = tts_model_synthetic(SYN_LLAMA, 64, 1);
 	double f1 = tts_flops(m, 0, 1, 1), f2 = tts_flops(m, 10, 1, 1);
 	ok(f2 - f1 == 3 * 4.0 * 4 * 8 * 10, "flops: attention term grows with context");
 	return tap_done();
