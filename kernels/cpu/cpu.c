@@ -63,7 +63,7 @@ static void
 cpu_matmul(float *y, const tts_w *w, const float *x, int rows)
 {
 	int O = w->out, I = w->in;
-#pragma omp parallel for schedule(static) if ((size_t)O * I * rows > 32768)
+#pragma omp parallel for schedule(static) if ((size_t)O * I * rows > (1u << 20))
 	for (int o = 0; o < O; o++) {
 		const float *wr = w->d + (size_t)o * I;
 		for (int r = 0; r < rows; r++)

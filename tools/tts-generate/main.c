@@ -74,7 +74,7 @@ emit(void *ctx, json_t *in, json_t **samples, int n)
  * finally renames over FILE; a trailing partial problem is dropped.
  * Returns the ids done (a JSON object used as a set). */
 static json_t *
-resume(const char *path, const char *tmp, rec_writer *w, int n)
+resume(const char *path, rec_writer *w, int n)
 {
 	json_t *done = json_object();
 	if (access(path, F_OK) != 0)
@@ -93,11 +93,11 @@ resume(const char *path, const char *tmp, rec_writer *w, int n)
 		grp[k++] = rec;
 		gid = id;
 		if (k == n) {
+			json_object_set_new(done, gid, json_true());
 			for (int i = 0; i < n; i++) {
 				rec_put(w, grp[i]);
 				json_decref(grp[i]);
 			}
-			json_object_set_new(done, gid, json_true());
 			k = 0;
 		}
 	}
@@ -106,7 +106,6 @@ resume(const char *path, const char *tmp, rec_writer *w, int n)
 	free(grp);
 	rec_close(r);
 	rec_flush(w);
-	(void)tmp;
 	return done;
 }
 
@@ -251,7 +250,7 @@ main(int argc, char **argv)
 		free(d1);
 		free(b1);
 		w = rec_writer_for(tmp, fmt, zstd);
-		done = resume(out, tmp, w, o.n);
+		done = resume(out, w, o.n);
 	} else {
 		w = rec_writer_for(out, fmt, zstd);
 	}
