@@ -3,20 +3,24 @@
  *
  * Reading: bytes come from a file descriptor, through ZSTD_decompressStream
  * when the stream starts with the zstd magic; JSONL is cut into lines and
- * each line parsed with json_loadb; msgpack goes through msgpack-c's
+ * each line parsed by jsontext_parse (jsontext.h: strict JSON, as jansson's
+ * json_loadb, several times faster); msgpack goes through msgpack-c's
  * streaming unpacker, one top-level map per record.  Buffers are bounded by
  * the longest record, so memory does not grow with the stream.
  *
  * Writing: each record is serialised whole into an output buffer, which is
- * written (or compressed) only at record boundaries.  JSONL is printed here
- * rather than with json_dumpb so that reals print in their shortest form
- * that reads back to the same double and always as reals ("1.0", not "1").
+ * written (or compressed) only at record boundaries.  JSONL is printed by
+ * jsontext_print rather than json_dumpb so that reals print in their
+ * shortest form that reads back to the same double, and always as reals
+ * ("1.0", not "1").
  *
  * Mapping between the encodings: msgpack ints are JSON integers (a uint64
  * above INT64_MAX is an error: jansson integers are int64), float32/64 are
  * reals, str and bin are strings (they must be valid UTF-8; NULs are kept),
- * ext is an error, map keys must be strings. */
+ * ext is an error, map keys must be strings without NULs (as in JSON text,
+ * where jansson refuses them too). */
 #include "record.h"
+#include "jsontext.h"
 #include "tts.h"
 
 #include <errno.h>
@@ -29,40 +33,6 @@
 #include <zstd.h>
 
 enum { CHUNK = 1 << 16 };
-
-/* A growable byte buffer. */
-struct bytes {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-bytes_reserve(struct bytes *b, size_t more)
-{
-	if (b->len + more <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap : CHUNK;
-	while (cap < b->len + more)
-		cap *= 2;
-	b->p = erealloc(b->p, cap);
-	b->cap = cap;
-}
-
-static inline void
-bytes_add(struct bytes *b, const void *s, size_t n)
-{
-	bytes_reserve(b, n);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static inline void
-bytes_addc(struct bytes *b, char c)
-{
-	if (b->len == b->cap)
-		bytes_reserve(b, 1);
-	b->p[b->len++] = c;
-}
 
 /* ---- reading ---------------------------------------------------------- */
 
@@ -79,7 +49,7 @@ struct rec_reader {
 	ZSTD_inBuffer zi;
 	size_t zlast;             /* last ZSTD_decompressStream result: 0 = frame ended */
 	/* decoded bytes (JSONL; and the first bytes, before msgpack starts) */
-	struct bytes buf;
+	struct tts_buf buf;
 	size_t beg;               /* unconsumed bytes are buf.p[beg .. buf.len) */
 	long long line;           /* JSONL: line of the last record */
 	long long nrec;           /* records returned */
@@ -145,7 +115,7 @@ fill(rec_reader *r)
 		r->beg = 0;
 	}
 	if (r->buf.cap - r->buf.len < CHUNK / 2)
-		bytes_reserve(&r->buf, r->buf.cap ? r->buf.cap : CHUNK);
+		tts_buf_reserve(&r->buf, r->buf.cap ? r->buf.cap : CHUNK);
 	size_t k = dec_read(r, r->buf.p + r->buf.len, r->buf.cap - r->buf.len);
 	r->buf.len += k;
 	return k;
@@ -175,7 +145,7 @@ detect(rec_reader *r)
 		r->zi = (ZSTD_inBuffer){ r->zin, 4, 0 };
 		r->zlast = 1;
 	} else {
-		bytes_add(&r->buf, head, n);
+		tts_buf_add(&r->buf, head, n);
 	}
 	/* The first decoded byte that is not JSON whitespace decides. */
 	size_t i = 0;
@@ -247,10 +217,10 @@ next_jsonl(rec_reader *r)
 			i++;
 		if (i == n)
 			continue; /* blank lines are allowed */
-		json_error_t err;
-		json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+		char err[160];
+		json_t *v = jsontext_parse(s, n, err, sizeof err);
 		if (!v)
-			eprintf("%s:%lld: invalid JSON: %s", r->name, r->line, err.text);
+			eprintf("%s:%lld: invalid JSON: %s", r->name, r->line, err);
 		if (!json_is_object(v))
 			eprintf("%s:%lld: expected an object", r->name, r->line);
 		return v;
@@ -281,10 +251,9 @@ from_msgpack(rec_reader *r, const msgpack_object *o)
 	case MSGPACK_OBJECT_STR:
 	case MSGPACK_OBJECT_BIN:
 		/* str and bin share the layout of via.str / via.bin. */
-		v = json_stringn(o->via.str.ptr, o->via.str.size);
-		if (!v)
+		if (!jsontext_utf8_valid(o->via.str.ptr, o->via.str.size))
 			eprintf("%s: string is not valid UTF-8", rec_where(r));
-		return v;
+		return json_stringn_nocheck(o->via.str.ptr, o->via.str.size);
 	case MSGPACK_OBJECT_ARRAY:
 		v = json_array();
 		for (uint32_t i = 0; i < o->via.array.size; i++)
@@ -296,9 +265,12 @@ from_msgpack(rec_reader *r, const msgpack_object *o)
 			const msgpack_object_kv *kv = &o->via.map.ptr[i];
 			if (kv->key.type != MSGPACK_OBJECT_STR)
 				eprintf("%s: map key is not a string", rec_where(r));
-			if (json_object_setn_new(v, kv->key.via.str.ptr, kv->key.via.str.size,
-						 from_msgpack(r, &kv->val)))
+			if (memchr(kv->key.via.str.ptr, 0, kv->key.via.str.size))
+				eprintf("%s: NUL in a map key", rec_where(r));
+			if (!jsontext_utf8_valid(kv->key.via.str.ptr, kv->key.via.str.size))
 				eprintf("%s: map key is not valid UTF-8", rec_where(r));
+			json_object_setn_new_nocheck(v, kv->key.via.str.ptr, kv->key.via.str.size,
+						     from_msgpack(r, &kv->val));
 		}
 		return v;
 	default:
@@ -404,8 +376,8 @@ struct rec_writer {
 	enum rec_format fmt;
 	ZSTD_CCtx *cctx;
 	int frame_open;           /* bytes compressed since the last frame end */
-	struct bytes out;         /* whole records not yet written */
-	struct bytes zout;        /* compressed bytes */
+	struct tts_buf out;         /* whole records not yet written */
+	struct tts_buf zout;        /* compressed bytes */
 	msgpack_packer pk;
 };
 
@@ -461,7 +433,7 @@ drain(rec_writer *w, int end_frame)
 static int
 pack_cb(void *data, const char *buf, size_t len)
 {
-	bytes_add(data, buf, len);
+	tts_buf_add(data, buf, len);
 	return 0;
 }
 
@@ -487,9 +459,9 @@ rec_writer_open(const char *path, enum rec_format fmt, int zstd)
 		if (!w->cctx)
 			eprintf("cannot create a zstd context");
 		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, 3);
-		bytes_reserve(&w->zout, ZSTD_CStreamOutSize());
+		tts_buf_reserve(&w->zout, ZSTD_CStreamOutSize());
 	}
-	bytes_reserve(&w->out, 2 * CHUNK);
+	tts_buf_reserve(&w->out, 2 * CHUNK);
 	msgpack_packer_init(&w->pk, &w->out, pack_cb);
 	return w;
 }
@@ -527,114 +499,6 @@ rec_writer_for(const char *path, const char *fmt_opt, int zstd_opt)
 		}
 	}
 	return rec_writer_open(path, fmt, zstd);
-}
-
-/* JSON text of a string: escapes for '"', '\\' and control characters;
- * everything else (UTF-8 included) as it is. */
-static void
-put_json_string(struct bytes *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	bytes_reserve(b, n + 2);
-	bytes_addc(b, '"');
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		bytes_add(b, s + run, i - run);
-		run = i + 1;
-		char e[6] = { '\\', 0 };
-		size_t en = 2;
-		switch (c) {
-		case '"': e[1] = '"'; break;
-		case '\\': e[1] = '\\'; break;
-		case '\n': e[1] = 'n'; break;
-		case '\t': e[1] = 't'; break;
-		case '\r': e[1] = 'r'; break;
-		case '\b': e[1] = 'b'; break;
-		case '\f': e[1] = 'f'; break;
-		default:
-			memcpy(e + 1, "u00", 3);
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
-			en = 6;
-		}
-		bytes_add(b, e, en);
-	}
-	bytes_add(b, s + run, n - run);
-	bytes_addc(b, '"');
-}
-
-/* The shortest of %.15g, %.16g, %.17g that reads back as the same double,
- * with ".0" added when it would read back as an integer. */
-static void
-put_json_real(struct bytes *b, double d)
-{
-	char s[40];
-	int n = 0;
-	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(s, sizeof s - 2, "%.*g", prec, d);
-		if (strtod(s, NULL) == d)
-			break;
-	}
-	if (!strpbrk(s, ".eEn")) { /* "n": inf/nan cannot be built by jansson */
-		memcpy(s + n, ".0", 3);
-		n += 2;
-	}
-	bytes_add(b, s, (size_t)n);
-}
-
-static void
-put_json(struct bytes *b, json_t *v)
-{
-	char num[32];
-	const char *key;
-	size_t klen, i;
-	json_t *x;
-	int first = 1;
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		bytes_addc(b, '{');
-		json_object_keylen_foreach(v, key, klen, x) {
-			if (!first)
-				bytes_addc(b, ',');
-			first = 0;
-			put_json_string(b, key, klen);
-			bytes_addc(b, ':');
-			put_json(b, x);
-		}
-		bytes_addc(b, '}');
-		break;
-	case JSON_ARRAY:
-		bytes_addc(b, '[');
-		json_array_foreach(v, i, x) {
-			if (i)
-				bytes_addc(b, ',');
-			put_json(b, x);
-		}
-		bytes_addc(b, ']');
-		break;
-	case JSON_STRING:
-		put_json_string(b, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-		bytes_add(b, num, (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
-						   json_integer_value(v)));
-		break;
-	case JSON_REAL:
-		put_json_real(b, json_real_value(v));
-		break;
-	case JSON_TRUE:
-		bytes_add(b, "true", 4);
-		break;
-	case JSON_FALSE:
-		bytes_add(b, "false", 5);
-		break;
-	case JSON_NULL:
-		bytes_add(b, "null", 4);
-		break;
-	}
 }
 
 static void
@@ -685,8 +549,8 @@ rec_put(rec_writer *w, json_t *rec)
 	if (w->fmt == REC_MSGPACK) {
 		put_msgpack(&w->pk, rec);
 	} else {
-		put_json(&w->out, rec);
-		bytes_addc(&w->out, '\n');
+		jsontext_print(&w->out, rec);
+		tts_buf_addc(&w->out, '\n');
 	}
 	if (w->out.len >= CHUNK)
 		drain(w, 0);

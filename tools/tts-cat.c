@@ -13,9 +13,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "zstd", no_argument, NULL, 'z' },
-		{ "output", required_argument, NULL, 'o' },
+		REC_OUTPUT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
