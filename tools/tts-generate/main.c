@@ -12,19 +12,25 @@
 #include <omp.h>
 #endif
 
+#include "cmds.h"
 #include "gen.h"
 #include "record.h"
 #include "synth.h"
+#include "tokenizer.h"
 #include "tts.h"
 
 static const char *usage_text =
 	"tts-generate -m DIR [-n N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] "
 	"[--max-tokens M] [--seed S] [--stop STR]... [--ignore-eos] [--max-batch B] "
 	"[--device cpu|cuda[:i]] [--name NAME] [--keep-prompt] [-o FILE [--resume]] "
-	"[-f jsonl|msgpack] [-z] [--threads T]";
+	"[-f jsonl|msgpack] [-z] [--threads T] [FILE ...]\n"
+	"       tts-generate -m DIR (--inspect [--tensors] | --tokenize [--key KEY] [--no-bos] [--no-special] |\n"
+	"       --detokenize [--skip-special]) [-o FILE] [-f jsonl|msgpack] [-z] [FILE ...]";
 
 enum { O_TEMP = 256, O_TOPP, O_TOPK, O_MINP, O_MAXTOK, O_SEED, O_STOP, O_IGNEOS, O_BATCH,
-       O_DEVICE, O_NAME, O_KEEP, O_RESUME, O_THREADS, O_DUMP, O_IDS, O_KVB, O_SYNTH };
+       O_DEVICE, O_NAME, O_KEEP, O_RESUME, O_THREADS, O_DUMP, O_IDS, O_KVB, O_SYNTH,
+       O_INSPECT, O_TOKENIZE, O_DETOKENIZE, O_TENSORS, O_NO_BOS, O_NO_SPECIAL, O_SKIP_SPECIAL,
+       O_KEY };
 
 static const struct option longopts[] = {
 	{ "temperature", 1, 0, O_TEMP }, { "top-p", 1, 0, O_TOPP }, { "top-k", 1, 0, O_TOPK },
@@ -34,6 +40,12 @@ static const struct option longopts[] = {
 	{ "resume", 0, 0, O_RESUME }, { "threads", 1, 0, O_THREADS },
 	{ "dump-logits", 1, 0, O_DUMP }, { "token-ids", 0, 0, O_IDS },
 	{ "kv-blocks", 1, 0, O_KVB }, { "synthetic", 1, 0, O_SYNTH },
+	{ "inspect", 0, 0, O_INSPECT }, { "tokenize", 0, 0, O_TOKENIZE },
+	{ "detokenize", 0, 0, O_DETOKENIZE }, { "tensors", 0, 0, O_TENSORS },
+	{ "no-bos", 0, 0, O_NO_BOS }, { "no-special", 0, 0, O_NO_SPECIAL },
+	{ "skip-special", 0, 0, O_SKIP_SPECIAL }, { "key", 1, 0, O_KEY },
+	{ "model", 1, 0, 'm' }, { "output", 1, 0, 'o' }, { "format", 1, 0, 'f' },
+	{ "zstd", 0, 0, 'z' },
 	{ "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
 };
 
@@ -133,6 +145,26 @@ prompt_ids(rec_reader *r, json_t *rec, gen_tok *tok, int vocab, int32_t **ids)
 	return gen_encode(tok, json_string_value(p), json_string_length(p), ids);
 }
 
+/* --inspect, --tokenize, --detokenize (inspect.c) */
+static int
+run_cmd(int cmd, const char *dir, int tensors, int flags, int skip, const char *key,
+	char **files, int nfiles, rec_writer *w)
+{
+	if (cmd == O_INSPECT) {
+		if (nfiles)
+			usage_error(usage_text, "--inspect takes no input files");
+		return cmd_inspect(dir, tensors, w);
+	}
+	int rc = 0;
+	for (int i = 0; i < (nfiles ? nfiles : 1) && !rc; i++) {
+		rec_reader *r = rec_open(nfiles ? files[i] : NULL);
+		rc = cmd == O_TOKENIZE ? cmd_tokenize(dir, r, w, key, flags) :
+					 cmd_detokenize(dir, r, w, skip);
+		rec_close(r);
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,7 +172,9 @@ main(int argc, char **argv)
 	gen_opts o = { .n = 1, .temperature = -1, .top_p = -1, .top_k = -1, .min_p = 0,
 		       .max_tokens = 768, .max_batch = 64 };
 	const char *dir = NULL, *out = NULL, *fmt = NULL, *device = "cpu", *synth = NULL;
-	int zstd = 0, do_resume = 0, c;
+	int zstd = 0, do_resume = 0, c, cmd = 0, tensors = 0, skip = 0;
+	int flags = TTS_TOK_ADD_SPECIAL;
+	const char *key = "text";
 	long long v;
 	while ((c = getopt_long(argc, argv, "m:n:o:f:zhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -177,13 +211,29 @@ main(int argc, char **argv)
 		case O_IDS: o.token_ids = 1; break;
 		case O_KVB: o.kv_blocks = parse_ll(optarg, "--kv-blocks", 1, 1 << 30); break;
 		case O_SYNTH: synth = optarg; break;
+		case O_INSPECT: case O_TOKENIZE: case O_DETOKENIZE:
+			if (cmd && cmd != c)
+				usage_error(usage_text, "--inspect, --tokenize and --detokenize exclude each other");
+			cmd = c;
+			break;
+		case O_TENSORS: tensors = 1; break;
+		case O_NO_BOS: flags &= ~TTS_TOK_ADD_SPECIAL; break;
+		case O_NO_SPECIAL: flags |= TTS_TOK_SPLIT_SPECIAL; break;
+		case O_SKIP_SPECIAL: skip = 1; break;
+		case O_KEY: key = optarg; break;
 		case 'h': printf("usage: %s\n", usage_text); return 0;
 		case 'V': printf("tts-generate %s\n", TTS_VERSION); return 0;
 		default: usage_error(usage_text, NULL);
 		}
 	}
-	if (optind < argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
+	if (cmd) {
+		if (!dir)
+			usage_error(usage_text, "-m DIR is required");
+		rec_writer *w = rec_writer_for(out, fmt, zstd);
+		int rc = run_cmd(cmd, dir, tensors, flags, skip, key, argv + optind, argc - optind, w);
+		rec_writer_close(w);
+		return rc;
+	}
 	if (!dir == !synth)
 		usage_error(usage_text, dir ? "-m and --synthetic exclude each other" : "-m DIR is required");
 	if (do_resume && !out)
@@ -263,11 +313,18 @@ main(int argc, char **argv)
 	out_ctx oc = { .w = w, .tty = isatty(2), .t0 = now_s() };
 	gen_sched *s = gen_sched_new(e, tok, &o, emit, &oc);
 	oc.s = s;
-	rec_reader *r = rec_open("-");
+	char **files = argv + optind;
+	int nfiles = argc - optind, fi = 0;
+	rec_reader *r = rec_open(nfiles ? files[fi++] : NULL);
 	int eof = 0;
 	while (!tts_interrupted) {
 		while (!eof && gen_sched_wants(s) && !tts_interrupted) {
 			json_t *rec = rec_next(r);
+			if (!rec && fi < nfiles) {
+				rec_close(r);
+				r = rec_open(files[fi++]);
+				continue;
+			}
 			if (!rec) {
 				eof = 1;
 				break;
