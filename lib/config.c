@@ -98,7 +98,8 @@ tts_json_num(const json_t *v, double *out)
 		*out = json_number_value(v);
 		return 0;
 	}
-	const char *s = json_string_value(v);
+	/* transformers 5 writes non-finite floats as {"__float__": "Infinity"} */
+	const char *s = json_string_value(json_is_object(v) ? json_object_get(v, "__float__") : v);
 	if (!s)
 		return -1;
 	if (strcmp(s, "Infinity") == 0)

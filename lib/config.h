@@ -15,7 +15,8 @@ enum tts_family { FAM_LLAMA, FAM_MAMBA2, FAM_BAMBA, FAM_MIL };
 
 /* Load a JSON file, accepting the NaN / Infinity / -Infinity that Python's
  * json.dump writes (as in time_step_limit); they become strings that
- * tts_json_num reads back.  NULL with err set on failure. */
+ * tts_json_num reads back, as it reads transformers 5's
+ * {"__float__": "Infinity"}.  NULL with err set on failure. */
 json_t *tts_json_load(const char *path, char *err, size_t errlen);
 /* A number (integer or real, or one of those strings); -1 if not one. */
 int tts_json_num(const json_t *v, double *out);

@@ -128,7 +128,7 @@ MODELS="$FIXTURES/models"
 # The checkpoints transformers wrote (tests/fixtures/models, from the GPU run).
 models() {
 	[ -d "$MODELS" ] || skip "no tests/fixtures/models yet (make_fixtures.py on the GPU machine)"
-	ls "$MODELS"
+	for d in "$MODELS"/*/; do [ -f "$d/expected.json" ] && basename "$d"; done
 }
 
 @test "fixture checkpoints: every tensor's dtype and shape as transformers saved them" {
@@ -151,4 +151,29 @@ models() {
 		e=$(jq .n_params "$MODELS/$m/expected.json")
 		[ "$p" = "$e" ] || { echo "$m: $p != $e"; return 1; }
 	done
+}
+
+@test "fixture checkpoints: the older config schema reads the same as the current one" {
+	for m in llama3-untied llama-tied; do
+		[ -f "$MODELS/$m/config.old.json" ] || skip "no $m fixture"
+		cp -r "$MODELS/$m" "$BATS_TEST_TMPDIR/$m"
+		cp "$MODELS/$m/config.old.json" "$BATS_TEST_TMPDIR/$m/config.json"
+		a=$(tts-generate -m "$MODELS/$m" --inspect)
+		b=$(tts-generate -m "$BATS_TEST_TMPDIR/$m" --inspect)
+		[ "$a" = "$b" ] || { echo "$a"; echo "$b"; return 1; }
+	done
+}
+
+@test "fixture checkpoints: llama3 rope scaling and Bamba's partial rope" {
+	[ -d "$MODELS/bamba" ] || skip "no fixtures"
+	run bash -c 'tts-generate -m "$1/llama3-untied" --inspect | jq -c .attention.rope_scaling' _ "$MODELS"
+	assert_output '{"factor":8,"low_freq_factor":1,"high_freq_factor":4,"original_max_position_embeddings":32}'
+	run bash -c 'tts-generate -m "$1/bamba" --inspect | jq -c "[.attention.rope_dim, .attention.head_dim, .layer_kinds]"' _ "$MODELS"
+	assert_output '[8,16,["mamba2","attention","mamba2"]]'
+}
+
+@test "fixture checkpoints: Mamba2 groups and the time_step_limit clamp" {
+	[ -d "$MODELS/mamba2-g2" ] || skip "no fixtures"
+	run bash -c 'tts-generate -m "$1/mamba2-g2" --inspect | jq -c ".mamba2 | [.b_groups, .c_groups, .norm_group, .dt_limit]"' _ "$MODELS"
+	assert_output '[2,2,128,[0,0.5]]'
 }

@@ -92,14 +92,16 @@ json_inf(void)
 {
 	char path[] = "/tmp/tts-test-XXXXXX";
 	int fd = mkstemp(path);
-	const char *s = "{\"a\": [0.0, Infinity], \"b\": \"Infinity\", \"c\": -Infinity, \"d\": NaN}";
+	const char *s = "{\"a\": [0.0, Infinity], \"b\": \"Infinity\", \"c\": -Infinity, \"d\": NaN, "
+			"\"e\": {\"__float__\": \"Infinity\"}}";
 	ok(fd >= 0 && write(fd, s, strlen(s)) == (ssize_t)strlen(s), "temp file");
 	close(fd);
 	json_t *j = tts_json_load(path, err, sizeof err);
-	double a1 = 0, c = 0, d = 0;
+	double a1 = 0, c = 0, d = 0, e = 0;
 	ok(j && !tts_json_num(json_array_get(json_object_get(j, "a"), 1), &a1) && isinf(a1) && a1 > 0 &&
 	   !tts_json_num(json_object_get(j, "c"), &c) && isinf(c) && c < 0 &&
 	   !tts_json_num(json_object_get(j, "d"), &d) && isnan(d) &&
+	   !tts_json_num(json_object_get(j, "e"), &e) && isinf(e) &&
 	   strcmp(json_string_value(json_object_get(j, "b")), "Infinity") == 0,
 	   "config JSON with Python's Infinity / NaN");
 	json_decref(j);
