@@ -104,7 +104,7 @@ MODELS="$FIXTURES/models"
 }
 
 @test "no mode: generation, which reads prompt records (none here: no output)" {
-	run --separate-stderr tts-generate -m "$BAD/st-good" </dev/null
+	run --separate-stderr tts-generate -m "$FIXTURES/models/llama-tied" </dev/null
 	assert_success
 	assert_output ""
 }
