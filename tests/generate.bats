@@ -198,3 +198,9 @@ setup() {
 	run bash -c "echo '{\"id\":\"a\",\"prompt\":\"Hello world\"}' | tts-generate -m '$d' -n 2 --max-tokens 8 | jq -e '(.text | type == \"string\") and .prompt_tokens > 1' | sort -u"
 	assert_output "true"
 }
+
+@test "generate: input FILEs are read in order, like standard input" {
+	a=$(gen -n 2 <"$P" | notime)
+	b=$(gen -n 2 "$P" | notime)
+	[ "$a" = "$b" ]
+}
