@@ -245,7 +245,7 @@ ex_last(const char *t)
 }
 
 char *
-ans_extract(const char *text, int rules, const char **rule)
+ans_extract_canon(const char *text, int rules, const char **rule, char **canon)
 {
 	static const struct { int bit; const char *name; char *(*fn)(const char *); } tab[] = {
 		{ANS_BOXED, "boxed", ex_boxed},
@@ -255,6 +255,8 @@ ans_extract(const char *text, int rules, const char **rule)
 	};
 	if (rule)
 		*rule = NULL;
+	if (canon)
+		*canon = NULL;
 	if (!text)
 		return NULL;
 	for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++) {
@@ -264,17 +266,26 @@ ans_extract(const char *text, int rules, const char **rule)
 		if (!a)
 			continue;
 		char *c = ans_canon(a);
-		int empty = !*c;
-		free(c);
-		if (empty) {
+		if (!*c) {
+			free(c);
 			free(a);
 			continue;
 		}
 		if (rule)
 			*rule = tab[k].name;
+		if (canon)
+			*canon = c;
+		else
+			free(c);
 		return a;
 	}
 	return NULL;
+}
+
+char *
+ans_extract(const char *text, int rules, const char **rule)
+{
+	return ans_extract_canon(text, rules, rule, NULL);
 }
 
 int
@@ -344,7 +355,7 @@ static const char *const rewrites[][2] = {
 	{"\\$", ""}, {"$", ""}, {"\\(", ""}, {"\\)", ""}, {"\\[", ""}, {"\\]", ""},
 	{"{,}", ","}, {"\\%", "%"}, {"\\,", " "}, {"\\;", " "}, {"\\:", " "}, {"\\ ", " "},
 	{"\\qquad", " "}, {"\\quad", " "}, {"~", " "},
-	{"\\varnothing", "\\emptyset"}, {"\\infin", "\\infty"},
+	{"\\varnothing", "\\emptyset"}, {"\\{\\}", "\\emptyset"}, {"\\infin", "\\infty"},
 	{"\\lvert", "|"}, {"\\rvert", "|"}, {"\\vert", "|"},
 	{"\\begin{bmatrix}", "\\begin{pmatrix}"}, {"\\end{bmatrix}", "\\end{pmatrix}"},
 	{"\\begin{matrix}", "\\begin{pmatrix}"}, {"\\end{matrix}", "\\end{pmatrix}"},
@@ -669,7 +680,8 @@ pass_units(char *s)
 			v++;
 		v = s[v] == '=' ? v + 1 : 0;
 	}
-	if (cut < n && e > v && !bare_letters(s + v, e - v) && strpbrk(s, "0123456789") &&
+	if (cut < n && e > v && (isalnum((unsigned char)s[e - 1]) || strchr("})]%", s[e - 1])) &&
+	    !bare_letters(s + v, e - v) && strpbrk(s, "0123456789") &&
 	    strpbrk(s, "0123456789") < s + e)
 		s[e] = 0;
 	return s;
@@ -711,7 +723,8 @@ pass_squeeze(char *s)
 	return sb_done(&b);
 }
 
-/* One LaTeX argument at s: a balanced group, a command name, or a char.
+/* One LaTeX argument at s: a balanced group, a command name, or a letter
+ * or digit.
  * Returns its length, 0 if none. */
 static size_t
 latex_arg(const char *s)
@@ -731,7 +744,7 @@ latex_arg(const char *s)
 			i++;
 		return i > 1 ? i : 0;
 	}
-	return *s && *s != '}' ? 1 : 0;
+	return isalnum((unsigned char)*s) ? 1 : 0;
 }
 
 typedef struct { long depth; int left; } pending;
@@ -743,6 +756,11 @@ owe_args(const char *s, size_t *i, sbuf *b, int k, pending **pd, size_t *npd, si
 	 long *depth)
 {
 	while (k > 0) {
+		size_t sp = *i;
+		while (s[sp] == ' ')
+			sp++;
+		if (s[sp] == '{' || latex_arg(s + sp))
+			*i = sp;
 		if (s[*i] == '{') {
 			if (*npd == *cap) {
 				*cap = *cap ? 2 * *cap : 8;
@@ -1030,15 +1048,10 @@ pass_wordnum(char *s)
 	return estrdup(buf);
 }
 
-char *
-ans_canon(const char *in)
+/* One round of the passes. */
+static char *
+canon_once(char *s)
 {
-	if (!in)
-		return estrdup("");
-	size_t n = strnlen(in, ANS_MAX);
-	while (n == ANS_MAX && n > 0 && ((unsigned char)in[n] & 0xc0) == 0x80)
-		n--; /* cut on a UTF-8 character boundary */
-	char *s = dupn(in, n);
 	s = pass_space(s);
 	s = pass_array(s);
 	for (size_t k = 0; k < sizeof rewrites / sizeof rewrites[0]; k++)
@@ -1057,12 +1070,38 @@ ans_canon(const char *in)
 	s = pass_slash(s);
 	s = pass_squeeze(s);
 	s = pass_braces(s);
+	s = pass_squeeze(s);
 	if (strstr(s, "\\{\\}"))
 		s = subst(s, "\\{\\}", "\\emptyset");
 	s = pass_outer(s);
 	s = pass_numbers(s);
 	s = pass_wordnum(s);
 	return trim(s);
+}
+
+/* Rounds until nothing changes (one or two for real answers; a later pass
+ * can expose work for an earlier one, as in "{x = 5}"), at most four. */
+char *
+ans_canon(const char *in)
+{
+	if (!in)
+		return estrdup("");
+	size_t n = strnlen(in, ANS_MAX);
+	while (n == ANS_MAX && n > 0 && ((unsigned char)in[n] & 0xc0) == 0x80)
+		n--; /* cut on a UTF-8 character boundary */
+	char *s = canon_once(dupn(in, n));
+	/* a plain number is final after one round */
+	if (strspn(s, "0123456789.-") == strlen(s))
+		return s;
+	for (int round = 1; round < 4; round++) {
+		char *t = canon_once(estrdup(s));
+		int same = !strcmp(s, t);
+		free(s);
+		s = t;
+		if (same)
+			break;
+	}
+	return s;
 }
 
 /* ------------------------------------------------------------------ */
