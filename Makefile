@@ -12,6 +12,10 @@ CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(shell command -v $(NVCC) 2>/dev/null))
 # STATIC=1 links the Debian libraries statically (for carrying a build to a
 # machine without them, e.g. the GPU machine).
 STATIC  ?= 0
+# SYSROOT=DIR: headers and libraries unpacked from the Debian -dev packages
+# (DIR/usr/include, DIR/usr/lib/x86_64-linux-gnu), for building on a machine
+# that lacks them and cannot install them (the GPU machine); skips deps.
+SYSROOT ?=
 
 PKGS     = jansson msgpack libzstd libpcre2-8
 ALL_CFLAGS = $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fopenmp \
@@ -22,6 +26,11 @@ else
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lmsgpackc -lzstd -lpcre2-8) -lm
 endif
 LDFLAGS += -fopenmp
+ifneq ($(SYSROOT),)
+ALL_CFLAGS += -I$(SYSROOT)/usr/include
+LDFLAGS += -L$(SYSROOT)/usr/lib/x86_64-linux-gnu
+export TTS_NO_DEPS = 1
+endif
 
 LIB_SRC  = $(wildcard lib/*.c)
 KCPU_SRC = $(wildcard kernels/*.c kernels/cpu/*.c)
