@@ -10,6 +10,7 @@
  * number. */
 #include "answer.h"
 #include "mathexpr.h"
+#include "strbuf.h"
 #include "tts.h"
 
 #include <ctype.h>
@@ -19,37 +20,6 @@
 
 /* Longest answer canonicalised; the rest is cut (an answer is short). */
 #define ANS_MAX 65536
-
-typedef struct { char *s; size_t n, cap; } sbuf;
-
-static void
-sb_grow(sbuf *b, size_t more)
-{
-	if (b->n + more + 1 > b->cap) {
-		b->cap = 2 * (b->n + more + 1) + 16;
-		b->s = erealloc(b->s, b->cap);
-	}
-}
-
-static void
-sb_add(sbuf *b, const char *s, size_t n)
-{
-	sb_grow(b, n);
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-static void sb_c(sbuf *b, char c) { sb_add(b, &c, 1); }
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static char *
-sb_done(sbuf *b)
-{
-	sb_grow(b, 0);
-	b->s[b->n] = 0;
-	return b->s;
-}
 
 static char *
 dupn(const char *s, size_t n)
@@ -310,7 +280,7 @@ ans_rules(const char *list)
 
 /* Copy the \\command at s[*i] whole (so passes never split a name). */
 static void
-copy_cmd(sbuf *b, const char *s, size_t *i)
+copy_cmd(strbuf *b, const char *s, size_t *i)
 {
 	sb_c(b, s[(*i)++]);
 	while (isal(s[*i]))
@@ -328,7 +298,7 @@ subst(char *s, const char *from, const char *to)
 	size_t fl = strlen(from);
 	int cmd = from[0] == '\\' && isal(from[fl - 1]);
 	const char *p = s, *q;
-	sbuf b = {0};
+	strbuf b = {0};
 	while ((q = strstr(p, from)) != NULL) {
 		sb_add(&b, p, (size_t)(q - p));
 		/* not a command when its backslash is escaped ("\\\\ " is a row end) */
@@ -368,7 +338,7 @@ static const char *const rewrites[][2] = {
 static char *
 pass_space(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	for (size_t i = 0; s[i]; i++) {
 		if (s[i] == '\\' && s[i + 1] == '!') {
 			i++;
@@ -390,7 +360,7 @@ pass_array(char *s)
 	const char *key = "\\begin{array}";
 	size_t kl = strlen(key);
 	const char *p = s, *q;
-	sbuf b = {0};
+	strbuf b = {0};
 	while ((q = strstr(p, key)) != NULL) {
 		sb_add(&b, p, (size_t)(q - p));
 		sb_str(&b, "\\begin{pmatrix}");
@@ -476,7 +446,7 @@ pass_text(char *s)
 		if (!d && e == n && has_digit_or_cmd(s, last) && !bare_letters(s, last))
 			s[last] = 0, n = last;
 	}
-	sbuf b = {0};
+	strbuf b = {0};
 	char *st = emalloc(n + 1);
 	size_t nst = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -518,7 +488,7 @@ trim(char *s)
 static char *
 pass_words(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		if (s[i] == '\\') {
@@ -560,7 +530,7 @@ pass_words(char *s)
 static char *
 pass_vareq(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	size_t n = strlen(s), i = 0;
 	while (i <= n) {
 		/* the item s[i, e) */
@@ -692,7 +662,7 @@ pass_units(char *s)
 static char *
 pass_squeeze(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	int incmd = 0;
 	for (size_t i = 0; s[i]; i++) {
 		char c = s[i];
@@ -715,8 +685,6 @@ pass_squeeze(char *s)
 			sb_c(&b, ' ');
 	}
 	free(s);
-	if (!b.s)
-		return estrdup("");
 	/* no space before the end */
 	while (b.n && b.s[b.n - 1] == ' ')
 		b.s[--b.n] = 0;
@@ -752,7 +720,7 @@ typedef struct { long depth; int left; } pending;
 /* Emit the next k arguments of a command: a single token gets braces; a
  * braced group is opened and the rest are owed when it closes. */
 static void
-owe_args(const char *s, size_t *i, sbuf *b, int k, pending **pd, size_t *npd, size_t *cap,
+owe_args(const char *s, size_t *i, strbuf *b, int k, pending **pd, size_t *npd, size_t *cap,
 	 long *depth)
 {
 	while (k > 0) {
@@ -788,7 +756,7 @@ owe_args(const char *s, size_t *i, sbuf *b, int k, pending **pd, size_t *npd, si
 static char *
 pass_braces(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	size_t n = strlen(s), npd = 0, cap = 0;
 	pending *pd = NULL;
 	long depth = 0;
@@ -902,7 +870,7 @@ pass_slash(char *s)
 	if (!match_digits(s, &i) || s[i])
 		return s;
 	b1 = i;
-	sbuf b = {0};
+	strbuf b = {0};
 	if (neg)
 		sb_c(&b, '-');
 	sb_add(&b, s + w0, w1 - w0);
@@ -964,7 +932,7 @@ pass_outer(char *s)
 static char *
 pass_numbers(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		if (!(isdig(s[i]) || (s[i] == '.' && isdig(s[i + 1]) && (i == 0 || !isdig(s[i - 1]))))) {
@@ -995,8 +963,6 @@ pass_numbers(char *s)
 		}
 	}
 	free(s);
-	if (!b.s)
-		return estrdup("");
 	s = sb_done(&b);
 	/* whole-answer number: sign and leading zeros */
 	size_t i = 0, o = 0;
@@ -1143,7 +1109,7 @@ expand_pm(const char *s)
 	const char *p = strstr(s, "\\pm");
 	if (!p || strstr(p + 3, "\\pm") || strstr(s, "\\mp") || isal(p[3]))
 		return estrdup(s);
-	sbuf b = {0};
+	strbuf b = {0};
 	sb_add(&b, s, (size_t)(p - s));
 	sb_c(&b, '+');
 	sb_str(&b, p + 3);
