@@ -1102,22 +1102,75 @@ has_word(const char *s)
 	return 0;
 }
 
-/* "a \pm b" once -> "a+b, a-b" (a two-element list); else a copy. */
+/* The item around position p: back and forward to a comma at the same
+ * depth or to the list bracket ("(", "[", "\{") around it; a LaTeX group
+ * "{...}" is part of the item ("\frac{1\pm\sqrt5}{2}" is one item). */
+static void
+item_around(const char *s, size_t p, size_t *a, size_t *b)
+{
+	size_t n = strlen(s);
+	int d = 0;
+	size_t i = p;
+	for (; i > 0; i--) {
+		char c = s[i - 1];
+		int esc = i >= 2 && s[i - 2] == '\\';
+		if (c == ')' || c == ']' || c == '}') {
+			d++;
+		} else if (c == '(' || c == '[' || c == '{') {
+			if (d > 0)
+				d--;
+			else if (c != '{' || esc)
+				break;
+		} else if (c == ',' && d == 0) {
+			break;
+		}
+	}
+	*a = i;
+	d = 0;
+	for (i = p; i < n; i++) {
+		char c = s[i];
+		if (c == '(' || c == '[' || c == '{') {
+			d++;
+		} else if (c == ')' || c == ']' || c == '}') {
+			if (d > 0)
+				d--;
+			else if (c != '}' || (i > 0 && s[i - 1] == '\\'))
+				break;
+		} else if (c == ',' && d == 0) {
+			break;
+		}
+	}
+	if (i > *a && s[i - 1] == '\\')
+		i--; /* before the backslash of "\}" */
+	*b = i;
+}
+
+/* One "\pm" (or "\mp") makes its item two: "1\pm\sqrt2" -> "1+\sqrt2,
+ * 1-\sqrt2", "\{1\pm\sqrt5, -2\}" -> "\{1+\sqrt5, 1-\sqrt5, -2\}". */
 static char *
 expand_pm(const char *s)
 {
-	const char *p = strstr(s, "\\pm");
-	if (!p || strstr(p + 3, "\\pm") || strstr(s, "\\mp") || isal(p[3]))
+	const char *p = strstr(s, "\\pm"), *m = strstr(s, "\\mp");
+	if ((p && m) || (!p && !m))
 		return estrdup(s);
-	strbuf b = {0};
-	sb_add(&b, s, (size_t)(p - s));
-	sb_c(&b, '+');
-	sb_str(&b, p + 3);
-	sb_str(&b, ", ");
-	sb_add(&b, s, (size_t)(p - s));
-	sb_c(&b, '-');
-	sb_str(&b, p + 3);
-	return sb_done(&b);
+	int minus_first = !p;
+	if (!p)
+		p = m;
+	if (strstr(p + 3, "\\pm") || strstr(p + 3, "\\mp") || isal(p[3]))
+		return estrdup(s);
+	size_t at = (size_t)(p - s), a, b;
+	item_around(s, at, &a, &b);
+	strbuf out = {0};
+	sb_add(&out, s, a);
+	for (int k = 0; k < 2; k++) {
+		if (k)
+			sb_str(&out, ", ");
+		sb_add(&out, s + a, at - a);
+		sb_c(&out, (k ^ minus_first) ? '-' : '+');
+		sb_add(&out, p + 3, b - at - 3);
+	}
+	sb_str(&out, s + b);
+	return sb_done(&out);
 }
 
 /* Two canonical forms, in a fixed order (so the result is symmetric). */
