@@ -1,10 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # bench/extract.sh — tts-extract on 1319 x 128 synthetic GSM8K-length
 # completions (about 1 kB each, mostly ending in \boxed{}, some with ####,
 # "The answer is", truncated, or degenerate repetition), on one core.
 # Usage: bench/extract.sh [PROBLEMS [SAMPLES]]   (defaults 1319 128)
 # Prints the seconds tts-extract took (reading, extracting, canonicalising,
-# writing JSONL) and the same for the generated file's size.
+# writing JSONL), wall clock and CPU.
 set -eu
 cd "$(dirname "$0")/.."
 P=${1:-1319} K=${2:-128}
@@ -48,10 +48,9 @@ awk -v P="$P" -v K="$K" 'BEGIN {
 bytes=$(wc -c < "$tmp/samples.jsonl")
 n=$(wc -l < "$tmp/samples.jsonl")
 pin=""; command -v taskset >/dev/null 2>&1 && pin="taskset -c 0"
-t0=$(date +%s.%N)
-OMP_NUM_THREADS=1 $pin "$BIN" "$tmp/samples.jsonl" > "$tmp/out.jsonl"
-t1=$(date +%s.%N)
-secs=$(echo "$t1 - $t0" | bc)
-found=$(grep -c "\"pred_rule\":\"boxed\"" "$tmp/out.jsonl" || true)
+TIMEFORMAT='%R %U %S'
+t=$( { time OMP_NUM_THREADS=1 $pin "$BIN" "$tmp/samples.jsonl" > "$tmp/out.jsonl"; } 2>&1 )
+set -- $t
+found=$(grep -c '"pred_rule":"boxed"' "$tmp/out.jsonl" || true)
 echo "samples $n, bytes $bytes, boxed answers $found"
-echo "tts-extract: $secs s"
+echo "tts-extract: wall $1 s, cpu $(echo "$2 + $3" | bc) s (user $2, sys $3)"

@@ -3,4 +3,4 @@
 .PHONY: bench bench-extract
 bench: bench-extract
 bench-extract: all
-	@sh bench/extract.sh
+	@bash bench/extract.sh
