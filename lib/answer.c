@@ -14,6 +14,7 @@
 #include "tts.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1081,6 +1082,21 @@ is_integer(const char *s)
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
+/* A canonical plain decimal: -?digits(.digits)? */
+static int
+is_decimal(const char *s)
+{
+	if (*s == '-')
+		s++;
+	size_t d = strspn(s, "0123456789");
+	if (!d)
+		return 0;
+	s += d;
+	if (*s == '.')
+		s++, d = strspn(s, "0123456789"), s += d;
+	return *s == 0 && d > 0;
+}
+
 /* A run of two or more letters outside \commands: words, where case does
  * not matter ("No", "no"); single letters are variables ("a" is not "A"). */
 static int
@@ -1183,6 +1199,11 @@ equal_canon(const char *a, const char *b)
 		return 1;
 	if (is_integer(a) && is_integer(b))
 		return 0; /* exact, however long */
+	if (is_decimal(a) && is_decimal(b)) {
+		/* the evaluator's tolerance without its parser (a fast path) */
+		double x = strtod(a, NULL), y = strtod(b, NULL);
+		return fabs(x - y) <= MX_REL_TOL * fmax(fabs(x), fabs(y)) + MX_ABS_TOL;
+	}
 	if (!strcasecmp(a, b) && has_word(a))
 		return 1;
 	char *xa = expand_pm(a), *xb = expand_pm(b);
