@@ -35,3 +35,12 @@ sb_done(strbuf *b)
 	b->n = b->cap = 0;
 	return s;
 }
+
+char *
+str_dupn(const char *s, size_t n)
+{
+	char *p = emalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}

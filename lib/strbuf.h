@@ -12,5 +12,7 @@ void sb_c(strbuf *b, char c);
 void sb_str(strbuf *b, const char *s);
 /* The string (malloc'd, "" when nothing was added); b may be reused. */
 char *sb_done(strbuf *b);
+/* A malloc'd, NUL-terminated copy of s[0, n). */
+char *str_dupn(const char *s, size_t n);
 
 #endif
