@@ -177,6 +177,8 @@ ex_last(const char *t)
 		size_t s = i;
 		if (s > 0 && t[s - 1] == '-' && (s < 2 || !isalnum((unsigned char)t[s - 2])))
 			s--;
+		else if (s >= 3 && !memcmp(t + s - 3, "\xe2\x88\x92", 3)) /* U+2212 minus */
+			s -= 3;
 		while (i < n && isdig(t[i]))
 			i++;
 		while (i + 3 < n + 0 && t[i] == ',' && isdig(t[i + 1]) && isdig(t[i + 2]) &&

@@ -100,6 +100,7 @@ extraction(void)
 		{"It costs 1,080 dollars", ANS_ALL, "1,080", "last_number"},
 		{"x = -7", ANS_ALL, "-7", "last_number"},
 		{"3-5", ANS_ALL, "5", "last_number"},
+		{"it is \xe2\x88\x92" "12 degrees", ANS_ALL, "\xe2\x88\x92" "12", "last_number"},
 		{"about 3/4 of it", ANS_ALL, "3/4", "last_number"},
 		{"no numbers here", ANS_ALL, NULL, NULL},
 		{"\\boxed{5}", ANS_HASH | ANS_SAYS, NULL, NULL},
