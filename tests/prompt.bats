@@ -152,3 +152,8 @@ OUT
 	assert_failure 1
 	[[ "$stderr" == *"<stdin>:1"* ]]
 }
+
+@test "prompt: its own output can be prompted again another way" {
+	run bash -c "tts-prompt $FIXTURES/gsm8k-mini.jsonl | tts-prompt -c chatml -t cot-system | jq -e -s 'length == 4 and .[0].id == \"gsm8k-0\" and .[0].answer == \"31\" and (.[0].prompt | startswith(\"<|im_start|>system\"))'"
+	assert_success
+}

@@ -69,7 +69,10 @@ keys_of(json_t *rec)
 static enum dataset
 detect(rec_reader *r, json_t *rec)
 {
-	if (json_object_get(rec, "task"))
+	/* tts-synth-ar output, or records already in the design's keys (a
+	 * second pass of tts-prompt) */
+	if (json_object_get(rec, "task") ||
+	    (json_object_get(rec, "question") && json_object_get(rec, "dataset")))
 		return D_SYNTH;
 	if (json_object_get(rec, "problem"))
 		return D_MATH;
