@@ -365,7 +365,7 @@ is_unit_word(const char *w, size_t l)
 }
 
 /* Trailing unit words after a number go: "12 inches", "5 square feet",
- * "2 cm^2", "18dollars".  The first word must follow a space (or be a known
+ * "2 cm^2", "5 m", "18dollars".  The first word must follow a space (or be a known
  * unit right after a digit), and what is left must hold no bare letter. */
 static char *
 pass_units(char *s)
@@ -383,7 +383,7 @@ pass_units(char *s)
 			w--;
 		if (w == j || (w > 0 && s[w - 1] == '\\'))
 			break;
-		if (w > 0 && s[w - 1] == ' ' && (j - w >= 2 || is_unit_word(s + w, j - w))) {
+		if (w > 0 && s[w - 1] == ' ' && (j - w >= 2 || strchr("mgshlL", s[w]))) {
 			cut = w;
 			e = w;
 			while (e > 0 && s[e - 1] == ' ')
