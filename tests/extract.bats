@@ -118,3 +118,11 @@ OUT
 	run tts-extract --equal -- -4 '-\frac{8}{2}'
 	assert_success
 }
+
+@test "extract: in the pipeline from tts-synth-ar to tts-vote" {
+	run bash -c "tts-synth-ar -n 2 -L 3 | tts-prompt -t plain | tts-generate --synthetic llama -n 4 --max-tokens 16 | tts-extract > $BATS_TEST_TMPDIR/s.jsonl"
+	assert_success
+	jq -e -s 'length == 16 and all(has("pred") and has("pred_canon") and has("pred_rule"))' "$BATS_TEST_TMPDIR/s.jsonl"
+	run bash -c "tts-vote < $BATS_TEST_TMPDIR/s.jsonl | jq -e -s 'length > 0'"
+	assert_success
+}
