@@ -161,3 +161,8 @@ setup() {
 	run bash -c "notime <'$f' | cmp - '$BATS_TEST_TMPDIR/full'"
 	assert_success
 }
+
+@test "generate: man page example: four samples of a tiny random model" {
+	run bash -c "echo '{\"id\":\"q1\",\"prompt\":\"2+2=\"}' | tts-generate --synthetic llama -n 4 --max-tokens 8 | jq -r .sample | tr '\n' ' '"
+	assert_output "0 1 2 3 "
+}
