@@ -12,19 +12,25 @@
 #include <omp.h>
 #endif
 
+#include "cmds.h"
 #include "gen.h"
 #include "record.h"
 #include "synth.h"
+#include "tokenizer.h"
 #include "tts.h"
 
 static const char *usage_text =
 	"tts-generate -m DIR [-n N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] "
 	"[--max-tokens M] [--seed S] [--stop STR]... [--ignore-eos] [--max-batch B] "
 	"[--device cpu|cuda[:i]] [--name NAME] [--keep-prompt] [-o FILE [--resume]] "
-	"[-f jsonl|msgpack] [-z] [--threads T]";
+	"[-f jsonl|msgpack] [-z] [--threads T]\n"
+	"       tts-generate -m DIR (--inspect [--tensors] | --tokenize [--key KEY] [--no-bos] "
+	"[--no-special] | --detokenize [--skip-special]) [-o FILE] [-f jsonl|msgpack] [-z] [FILE ...]";
 
 enum { O_TEMP = 256, O_TOPP, O_TOPK, O_MINP, O_MAXTOK, O_SEED, O_STOP, O_IGNEOS, O_BATCH,
-       O_DEVICE, O_NAME, O_KEEP, O_RESUME, O_THREADS, O_DUMP, O_IDS, O_KVB, O_SYNTH };
+       O_DEVICE, O_NAME, O_KEEP, O_RESUME, O_THREADS, O_DUMP, O_IDS, O_KVB, O_SYNTH,
+       O_INSPECT, O_TOKENIZE, O_DETOKENIZE, O_TENSORS, O_NO_BOS, O_NO_SPECIAL, O_SKIP_SPECIAL,
+       O_KEY };
 
 static const struct option longopts[] = {
 	{ "temperature", 1, 0, O_TEMP }, { "top-p", 1, 0, O_TOPP }, { "top-k", 1, 0, O_TOPK },
@@ -34,6 +40,10 @@ static const struct option longopts[] = {
 	{ "resume", 0, 0, O_RESUME }, { "threads", 1, 0, O_THREADS },
 	{ "dump-logits", 1, 0, O_DUMP }, { "token-ids", 0, 0, O_IDS },
 	{ "kv-blocks", 1, 0, O_KVB }, { "synthetic", 1, 0, O_SYNTH },
+	{ "inspect", 0, 0, O_INSPECT }, { "tokenize", 0, 0, O_TOKENIZE },
+	{ "detokenize", 0, 0, O_DETOKENIZE }, { "tensors", 0, 0, O_TENSORS },
+	{ "no-bos", 0, 0, O_NO_BOS }, { "no-special", 0, 0, O_NO_SPECIAL },
+	{ "skip-special", 0, 0, O_SKIP_SPECIAL }, { "key", 1, 0, O_KEY },
 	{ "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
 };
 
@@ -133,6 +143,30 @@ prompt_ids(rec_reader *r, json_t *rec, gen_tok *tok, int vocab, int32_t **ids)
 	return gen_encode(tok, json_string_value(p), json_string_length(p), ids);
 }
 
+/* --inspect, --tokenize, --detokenize (cmds.h): no forward pass. */
+static int
+load_cmd(int cmd, const char *dir, int tensors, int flags, int skip, const char *key,
+	 const char *out, const char *fmt, int zstd, int argc, char **argv)
+{
+	if (cmd == O_INSPECT && optind < argc)
+		usage_error(usage_text, "--inspect takes no input files");
+	rec_writer *w = rec_writer_for(out, fmt, zstd);
+	int rc = 0;
+	if (cmd == O_INSPECT) {
+		rc = cmd_inspect(dir, tensors, w);
+	} else {
+		int nin = optind < argc ? argc - optind : 1;
+		for (int i = 0; i < nin && !rc; i++) {
+			rec_reader *r = rec_open(optind < argc ? argv[optind + i] : NULL);
+			rc = cmd == O_TOKENIZE ? cmd_tokenize(dir, r, w, key, flags)
+					       : cmd_detokenize(dir, r, w, skip);
+			rec_close(r);
+		}
+	}
+	rec_writer_close(w);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,7 +174,9 @@ main(int argc, char **argv)
 	gen_opts o = { .n = 1, .temperature = -1, .top_p = -1, .top_k = -1, .min_p = 0,
 		       .max_tokens = 768, .max_batch = 64 };
 	const char *dir = NULL, *out = NULL, *fmt = NULL, *device = "cpu", *synth = NULL;
-	int zstd = 0, do_resume = 0, c;
+	int zstd = 0, do_resume = 0, c, cmd = 0, tensors = 0, skip = 0;
+	int tflags = TTS_TOK_ADD_SPECIAL;
+	const char *key = "text";
 	long long v;
 	while ((c = getopt_long(argc, argv, "m:n:o:f:zhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -177,10 +213,25 @@ main(int argc, char **argv)
 		case O_IDS: o.token_ids = 1; break;
 		case O_KVB: o.kv_blocks = parse_ll(optarg, "--kv-blocks", 1, 1 << 30); break;
 		case O_SYNTH: synth = optarg; break;
+		case O_INSPECT: case O_TOKENIZE: case O_DETOKENIZE:
+			if (cmd && cmd != c)
+				usage_error(usage_text, "--inspect, --tokenize and --detokenize exclude each other");
+			cmd = c;
+			break;
+		case O_TENSORS: tensors = 1; break;
+		case O_NO_BOS: tflags &= ~TTS_TOK_ADD_SPECIAL; break;
+		case O_NO_SPECIAL: tflags |= TTS_TOK_SPLIT_SPECIAL; break;
+		case O_SKIP_SPECIAL: skip = 1; break;
+		case O_KEY: key = optarg; break;
 		case 'h': printf("usage: %s\n", usage_text); return 0;
 		case 'V': printf("tts-generate %s\n", TTS_VERSION); return 0;
 		default: usage_error(usage_text, NULL);
 		}
+	}
+	if (cmd) {
+		if (!dir)
+			usage_error(usage_text, "-m DIR is required");
+		return load_cmd(cmd, dir, tensors, tflags, skip, key, out, fmt, zstd, argc, argv);
 	}
 	if (optind < argc)
 		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
