@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# tts-generate --reward against transformers (tests/fixtures/reward, made by
+# make_reward_fixtures.py there): a tiny LlamaForSequenceClassification
+# (orm/) and a tiny causal LM read as a process reward model (prm/).
+# Tolerance: max|got - want| / max|want| <= 1e-4 (float32 on both sides).
+load test_helper
+bats_require_minimum_version 1.5.0
+
+RW="$FIXTURES/reward"
+# got and want (arrays of numbers, from --slurpfile) agree within 1e-4
+CLOSE='($got[0] | length) == ($want[0] | length) and
+	([$got[0], $want[0]] | transpose | map(.[0] - .[1] | fabs) | max) /
+	($want[0] | map(fabs) | max) <= 1e-4'
+# The PRM is read at the token that ends each step: the tokens ending in
+# "\n\n" and the text's last token (positions found from the tokenizer's
+# byte mapping, independently of tts-generate).
+STEPS='[[38, 48, 57], [35, 45], [41], [25]]'
+
+setup() {
+	IN="$BATS_TEST_TMPDIR/in.jsonl"
+	jq -c '.cases | to_entries[] | {id: "p1", sample: .key, prompt: .value.prompt, text: .value.text}' \
+		"$RW/cases.json" >"$IN"
+}
+
+# close GOT_JQ WANT_JQ: compare tts-generate's output ($BATS_TEST_TMPDIR/out) with cases.json
+close() {
+	jq -s "$1" "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/got"
+	jq "$2" "$RW/cases.json" >"$BATS_TEST_TMPDIR/want"
+	jq -n -e --slurpfile got "$BATS_TEST_TMPDIR/got" --slurpfile want "$BATS_TEST_TMPDIR/want" "$CLOSE"
+}
+
+@test "reward: ORM rewards equal transformers' pooled score" {
+	tts-generate --reward -m "$RW/orm" <"$IN" >"$BATS_TEST_TMPDIR/out"
+	close 'map(.reward)' '[.cases[].orm_reward]'
+}
+
+@test "reward: PRM step probabilities (softmax over + and -) equal transformers'" {
+	tts-generate --reward -m "$RW/prm" --step-scores <"$IN" >"$BATS_TEST_TMPDIR/out"
+	close 'map(.step_rewards[])' "$STEPS as \$s | [range(4) as \$k | .cases[\$k] as \$c | \$s[\$k][] |
+		1 / (1 + ((\$c.prm_minus_logit[.] - \$c.prm_plus_logit[.]) | exp))]"
+}
+
+@test "reward: PRM --prm-softmax vocab equals transformers' log-softmax of +" {
+	tts-generate --reward -m "$RW/prm" --step-scores --prm-softmax vocab <"$IN" >"$BATS_TEST_TMPDIR/out"
+	close 'map(.step_rewards[])' "$STEPS as \$s | [range(4) as \$k | .cases[\$k] as \$c | \$s[\$k][] |
+		\$c.prm_plus_logprob[.] | exp]"
+}
+
+@test "reward: --aggregate last (default), min and prod of the step scores" {
+	for a in last min prod; do
+		tts-generate --reward -m "$RW/prm" --step-scores --aggregate $a <"$IN" >"$BATS_TEST_TMPDIR/$a"
+	done
+	jq -s -e 'all(.reward == .step_rewards[-1])' "$BATS_TEST_TMPDIR/last"
+	jq -s -e 'all(.reward == (.step_rewards | min))' "$BATS_TEST_TMPDIR/min"
+	jq -s -e 'all((.reward - (.step_rewards | reduce .[] as $x (1; . * $x))) | fabs < 1e-12)' "$BATS_TEST_TMPDIR/prod"
+}
+
+@test "reward: the same rewards whatever the batch, KV size and prefix sharing" {
+	tts-generate --reward -m "$RW/prm" <"$IN" | jq -c .reward >"$BATS_TEST_TMPDIR/a"
+	tts-generate --reward -m "$RW/prm" --max-batch 1 <"$IN" | jq -c .reward >"$BATS_TEST_TMPDIR/b"
+	tts-generate --reward -m "$RW/prm" --kv-blocks 8 <"$IN" | jq -c .reward >"$BATS_TEST_TMPDIR/c"
+	jq -c '.id += (.sample | tostring)' "$IN" | tts-generate --reward -m "$RW/prm" | jq -c .reward >"$BATS_TEST_TMPDIR/d"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/c"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/d"
+}
+
+@test "reward: keys pass through, records keep their order" {
+	run bash -c 'jq -c ".x = 1" "$1" | tts-generate --reward -m "$2/orm" | jq -s -c "[map(.sample), map(.x), map(.text | length)]"' _ "$IN" "$RW"
+	assert_success
+	assert_output '[[0,1,2,3],[1,1,1,1],[74,41,33,0]]'
+}
+
+@test "reward: ORM pools at the last token that is not padding, as transformers" {
+	jq -c '.text += "<|end_of_text|><|end_of_text|>"' "$IN" | tts-generate --reward -m "$RW/orm" >"$BATS_TEST_TMPDIR/out"
+	close 'map(.reward)' '[.cases[].orm_reward]'
+}
+
+@test "reward: concat reads question when there is no prompt" {
+	run bash -c 'jq -c "{id, question: .prompt, text}" "$1" | tts-generate --reward -m "$2/orm" | jq -c .reward | head -1' _ "$IN" "$RW"
+	assert_success
+	[ "$output" = "$(tts-generate --reward -m "$RW/orm" <"$IN" | jq -c .reward | head -1)" ]
+}
+
+@test "reward: rlhflow-prm reads P(+) where each step's label is predicted" {
+	q='{"id":"a","question":"What is 2+3?","text":"2+3 = 5.\n\nSo 5."}'
+	turn='<|start_header_id|>user<|end_header_id|>\n\n%s<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n'
+	printf -v t1 "<|begin_of_text|>$turn" "What is 2+3? 2+3 = 5."
+	printf -v t2 "+<|eot_id|>$turn" "So 5."
+	run bash -c 'echo "$1" | tts-generate --reward -m "$2/prm" --rm-format rlhflow-prm --step-scores | jq -c .step_rewards' _ "$q" "$RW"
+	want=$(jq -n -c --arg a "$t1" --arg b "$t1$t2" '{id: "a", prompt: $a, text: ""}, {id: "b", prompt: $b, text: ""}' |
+		tts-generate --reward -m "$RW/prm" | jq -s -c 'map(.reward)')
+	assert_equal "$output" "$want"
+}
+
+@test "reward: llama3 format scores the chat rendering" {
+	q='{"id":"a","question":" What is 2+3? ","text":"It is 5.\n"}'
+	t='<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhat is 2+3?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nIt is 5.<|eot_id|>'
+	run bash -c 'echo "$1" | tts-generate --reward -m "$2/orm" --rm-format llama3 | jq .reward' _ "$q" "$RW"
+	want=$(jq -n -c --arg a "$(printf "$t")" '{prompt: $a, text: ""}' | tts-generate --reward -m "$RW/orm" | jq .reward)
+	assert_equal "$output" "$want"
+}
+
+@test "reward: a record without prompt or question is named" {
+	run --separate-stderr bash -c 'printf "%s\n" "{\"id\":\"a\",\"prompt\":\"x\",\"text\":\"y\"}" "{\"id\":\"a\",\"text\":\"y\"}" | tts-generate --reward -m "$1/orm"' _ "$RW"
+	assert_failure 1
+	[[ "$stderr" == *"<stdin>:2"*"prompt"*"question"* ]]
+}
+
+@test "reward: a record without text is refused" {
+	run --separate-stderr bash -c 'echo "{\"id\":\"a\",\"prompt\":\"x\"}" | tts-generate --reward -m "$1/orm"' _ "$RW"
+	assert_failure 1
+	[[ "$stderr" == *'"text"'* ]]
+}
+
+@test "reward: bad choices are usage errors" {
+	run -2 tts-generate --reward -m "$RW/orm" --rm-format chatml
+	run -2 tts-generate --reward -m "$RW/orm" --aggregate mean
+	run -2 tts-generate --reward -m "$RW/prm" --labels plus
+	run -2 tts-generate --reward --synthetic llama
+}
+
+@test "reward: a label that is not one token is refused" {
+	run --separate-stderr tts-generate --reward -m "$RW/prm" --labels 'good,bad' </dev/null
+	assert_failure 1
+	[[ "$stderr" == *"--labels"* ]]
+}
+
+@test "reward: a full disk is an error" {
+	run tts-generate --reward -m "$RW/orm" -o /dev/full <"$IN"
+	assert_failure 1
+}
