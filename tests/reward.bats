@@ -130,3 +130,11 @@ close() {
 	run tts-generate --reward -m "$RW/orm" -o /dev/full <"$IN"
 	assert_failure 1
 }
+
+@test "reward: man page example, the lowest step score of a process model" {
+	run bash -c 'jq -c "{id, question: \"What is 17 + 25?\", text}" "$1" |
+		tts-generate --reward -m "$2/prm" --rm-format rlhflow-prm \
+		--aggregate min --step-scores | jq -c "[.reward, .step_rewards]" |
+		jq -s -e "length == 4 and all(.[0] == (.[1] | min)) and (map(.[1] | length) == [3, 2, 2, 1])"' _ "$IN" "$RW"
+	assert_success
+}
