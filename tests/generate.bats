@@ -166,3 +166,35 @@ setup() {
 	run bash -c "echo '{\"id\":\"q1\",\"prompt\":\"2+2=\"}' | tts-generate --synthetic llama -n 4 --max-tokens 8 | jq -r .sample | tr '\n' ' '"
 	assert_output "0 1 2 3 "
 }
+
+@test "generate: greedy continuations of the reference fixtures are the reference's" {
+	n=0
+	for d in "$FIXTURES"/models/*/; do
+		[ -f "$d/expected.json" ] || continue
+		tts-generate -m "$d" --inspect >/dev/null 2>&1 || continue   # loader's own tests cover refusals
+		got=$(jq -c '{id: "f", prompt_ids}' "$d/expected.json" |
+			tts-generate -m "$d" --temperature 0 --max-tokens 16 --ignore-eos --token-ids | jq -c .token_ids)
+		want=$(jq -c .greedy_ids "$d/expected.json")
+		[ "$got" = "$want" ] || { echo "$d: $got != $want"; false; }
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
+@test "generate: a missing model directory is a clear error" {
+	run bash -c "echo '{\"id\":\"a\",\"prompt\":\"x\"}' | tts-generate -m '$BATS_TEST_TMPDIR/none'"
+	assert_failure 1
+	assert_output --partial "$BATS_TEST_TMPDIR/none"
+}
+
+@test "generate: a hostile checkpoint is refused before any work" {
+	run bash -c "echo '{\"id\":\"a\",\"prompt\":\"x\"}' | tts-generate -m '$FIXTURES/bad/bin-evil-os-system'"
+	assert_failure 1
+	assert_output --partial "pytorch_model.bin"
+}
+
+@test "generate: a real tokenizer round trip: prompt text in, valid text out" {
+	d="$FIXTURES/models/llama-tied"
+	run bash -c "echo '{\"id\":\"a\",\"prompt\":\"Hello world\"}' | tts-generate -m '$d' -n 2 --max-tokens 8 | jq -e '(.text | type == \"string\") and .prompt_tokens > 1' | sort -u"
+	assert_output "true"
+}

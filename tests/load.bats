@@ -103,6 +103,11 @@ MODELS="$FIXTURES/models"
 	[[ "$stderr" == *"compressed"* ]]
 }
 
+@test "no mode: generation, which reads prompt records (none here: no output)" {
+	run --separate-stderr tts-generate -m "$FIXTURES/models/llama-tied" </dev/null
+	assert_success
+	assert_output ""
+}
 
 @test "-h prints usage on stdout" {
 	run --separate-stderr tts-generate -h

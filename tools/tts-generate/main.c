@@ -24,13 +24,13 @@ static const char *usage_text =
 	"tts-generate -m DIR [-n N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] "
 	"[--max-tokens M] [--seed S] [--stop STR]... [--ignore-eos] [--max-batch B] "
 	"[--device cpu|cuda[:i]] [--name NAME] [--keep-prompt] [-o FILE [--resume]] "
-	"[-f jsonl|msgpack] [-z] [--threads T]\n"
-	"       tts-generate -m DIR (--inspect [--tensors] | --tokenize [--key KEY] [--no-bos] "
-	"[--no-special] | --detokenize [--skip-special]) [-o FILE] [-f jsonl|msgpack] [-z] [FILE ...]\n"
+	"[-f jsonl|msgpack] [-z] [--threads T] [FILE ...]\n"
+	"       tts-generate -m DIR (--inspect [--tensors] | --tokenize [--key KEY] [--no-bos] [--no-special] |\n"
+	"       --detokenize [--skip-special]) [-o FILE] [-f jsonl|msgpack] [-z] [FILE ...]\n"
 	"       tts-generate --reward -m DIR [--rm-format concat|llama3|rlhflow-prm] "
 	"[--aggregate last|min|prod] [--step-scores] [--step-sep STR] [--labels PLUS,MINUS] "
 	"[--prm-softmax labels|vocab] [--max-batch B] [--device cpu|cuda[:i]] [-o FILE] "
-	"[-f jsonl|msgpack] [-z] [--threads T]";
+	"[-f jsonl|msgpack] [-z] [--threads T] [FILE ...]";
 
 enum { O_TEMP = 256, O_TOPP, O_TOPK, O_MINP, O_MAXTOK, O_SEED, O_STOP, O_IGNEOS, O_BATCH,
        O_DEVICE, O_NAME, O_KEEP, O_RESUME, O_THREADS, O_DUMP, O_IDS, O_KVB, O_SYNTH,
@@ -52,6 +52,8 @@ static const struct option longopts[] = {
 	{ "reward", 0, 0, O_REWARD }, { "rm-format", 1, 0, O_RMFMT }, { "aggregate", 1, 0, O_AGG },
 	{ "step-scores", 0, 0, O_STEPS }, { "step-sep", 1, 0, O_STEPSEP },
 	{ "labels", 1, 0, O_LABELS }, { "prm-softmax", 1, 0, O_PRMSM },
+	{ "model", 1, 0, 'm' }, { "output", 1, 0, 'o' }, { "format", 1, 0, 'f' },
+	{ "zstd", 0, 0, 'z' },
 	{ "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
 };
 
@@ -151,27 +153,23 @@ prompt_ids(rec_reader *r, json_t *rec, gen_tok *tok, int vocab, int32_t **ids)
 	return gen_encode(tok, json_string_value(p), json_string_length(p), ids);
 }
 
-/* --inspect, --tokenize, --detokenize (cmds.h): no forward pass. */
+/* --inspect, --tokenize, --detokenize (inspect.c) */
 static int
-load_cmd(int cmd, const char *dir, int tensors, int flags, int skip, const char *key,
-	 const char *out, const char *fmt, int zstd, int argc, char **argv)
+run_cmd(int cmd, const char *dir, int tensors, int flags, int skip, const char *key,
+	char **files, int nfiles, rec_writer *w)
 {
-	if (cmd == O_INSPECT && optind < argc)
-		usage_error(usage_text, "--inspect takes no input files");
-	rec_writer *w = rec_writer_for(out, fmt, zstd);
-	int rc = 0;
 	if (cmd == O_INSPECT) {
-		rc = cmd_inspect(dir, tensors, w);
-	} else {
-		int nin = optind < argc ? argc - optind : 1;
-		for (int i = 0; i < nin && !rc; i++) {
-			rec_reader *r = rec_open(optind < argc ? argv[optind + i] : NULL);
-			rc = cmd == O_TOKENIZE ? cmd_tokenize(dir, r, w, key, flags)
-					       : cmd_detokenize(dir, r, w, skip);
-			rec_close(r);
-		}
+		if (nfiles)
+			usage_error(usage_text, "--inspect takes no input files");
+		return cmd_inspect(dir, tensors, w);
 	}
-	rec_writer_close(w);
+	int rc = 0;
+	for (int i = 0; i < (nfiles ? nfiles : 1) && !rc; i++) {
+		rec_reader *r = rec_open(nfiles ? files[i] : NULL);
+		rc = cmd == O_TOKENIZE ? cmd_tokenize(dir, r, w, key, flags) :
+					 cmd_detokenize(dir, r, w, skip);
+		rec_close(r);
+	}
 	return rc;
 }
 
@@ -183,7 +181,7 @@ main(int argc, char **argv)
 		       .max_tokens = 768, .max_batch = 64 };
 	const char *dir = NULL, *out = NULL, *fmt = NULL, *device = "cpu", *synth = NULL;
 	int zstd = 0, do_resume = 0, c, cmd = 0, tensors = 0, skip = 0;
-	int tflags = TTS_TOK_ADD_SPECIAL;
+	int flags = TTS_TOK_ADD_SPECIAL;
 	const char *key = "text";
 	int reward = 0;
 	reward_opts ro = { .sep = "\n\n", .plus = "+", .minus = "-" };
@@ -229,8 +227,8 @@ main(int argc, char **argv)
 			cmd = c;
 			break;
 		case O_TENSORS: tensors = 1; break;
-		case O_NO_BOS: tflags &= ~TTS_TOK_ADD_SPECIAL; break;
-		case O_NO_SPECIAL: tflags |= TTS_TOK_SPLIT_SPECIAL; break;
+		case O_NO_BOS: flags &= ~TTS_TOK_ADD_SPECIAL; break;
+		case O_NO_SPECIAL: flags |= TTS_TOK_SPLIT_SPECIAL; break;
 		case O_SKIP_SPECIAL: skip = 1; break;
 		case O_KEY: key = optarg; break;
 		case O_REWARD: reward = 1; break;
@@ -265,10 +263,11 @@ main(int argc, char **argv)
 	if (cmd) {
 		if (!dir)
 			usage_error(usage_text, "-m DIR is required");
-		return load_cmd(cmd, dir, tensors, tflags, skip, key, out, fmt, zstd, argc, argv);
+		rec_writer *w = rec_writer_for(out, fmt, zstd);
+		int rc = run_cmd(cmd, dir, tensors, flags, skip, key, argv + optind, argc - optind, w);
+		rec_writer_close(w);
+		return rc;
 	}
-	if (optind < argc)
-		usage_error(usage_text, "unexpected argument '%s'", argv[optind]);
 	if (!dir == !synth)
 		usage_error(usage_text, dir ? "-m and --synthetic exclude each other" : "-m DIR is required");
 	if (reward && (synth || do_resume))
@@ -297,13 +296,11 @@ main(int argc, char **argv)
 	} else {
 		m = tts_model_load(dir);
 	}
-	if (reward) {
+	if (reward) {   /* reward.c */
 		ro.max_batch = o.max_batch;
 		ro.kv_blocks = o.kv_blocks;
 		rec_writer *w = rec_writer_for(out, fmt, zstd);
-		rec_reader *r = rec_open("-");
-		int rc = reward_run(ops, m, dir, &ro, r, w);
-		rec_close(r);
+		int rc = reward_run(ops, m, dir, &ro, argv + optind, argc - optind, w);
 		rec_writer_close(w);
 		tts_model_free(m);
 		return rc;
@@ -361,11 +358,18 @@ main(int argc, char **argv)
 	out_ctx oc = { .w = w, .tty = isatty(2), .t0 = now_s() };
 	gen_sched *s = gen_sched_new(e, tok, &o, emit, &oc);
 	oc.s = s;
-	rec_reader *r = rec_open("-");
+	char **files = argv + optind;
+	int nfiles = argc - optind, fi = 0;
+	rec_reader *r = rec_open(nfiles ? files[fi++] : NULL);
 	int eof = 0;
 	while (!tts_interrupted) {
 		while (!eof && gen_sched_wants(s) && !tts_interrupted) {
 			json_t *rec = rec_next(r);
+			if (!rec && fi < nfiles) {
+				rec_close(r);
+				r = rec_open(files[fi++]);
+				continue;
+			}
 			if (!rec) {
 				eof = 1;
 				break;

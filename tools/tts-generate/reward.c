@@ -502,7 +502,7 @@ engine_new(rm *R)
 
 int
 reward_run(const tts_ops *ops, const tts_model *m, const char *dir, const reward_opts *o,
-	   rec_reader *r, rec_writer *w)
+	   char **files, int n_files, rec_writer *w)
 {
 	rm R = { .ops = ops, .m = m, .o = o, .w = w, .W = tts_head_width(m),
 		 .max_seqs = o->max_batch };
@@ -527,14 +527,17 @@ reward_run(const tts_ops *ops, const tts_model *m, const char *dir, const reward
 	R.blocks = emalloc((R.max_seqs + 1) * sizeof *R.blocks);
 	json_t *rec;
 	char *gid = NULL;
-	while (!tts_interrupted && (rec = rec_next(r))) {
-		const char *id = rec_opt_str(r, rec, "id");
-		if (R.n_g && (!id || !gid || strcmp(id, gid) != 0)) {
-			run_group(&R);
+	for (int f = 0; f < (n_files ? n_files : 1) && !tts_interrupted; f++) {
+		rec_reader *r = rec_open(n_files ? files[f] : NULL);
+		while (!tts_interrupted && (rec = rec_next(r))) {
+			const char *id = rec_opt_str(r, rec, "id");
+			if (R.n_g && (!id || !gid || strcmp(id, gid) != 0))
+				run_group(&R);
+			free(gid);
+			gid = id ? estrdup(id) : NULL;
+			read_rec(&R, rec, r);
 		}
-		free(gid);
-		gid = id ? estrdup(id) : NULL;
-		read_rec(&R, rec, r);
+		rec_close(r);
 	}
 	if (R.n_g && !tts_interrupted)
 		run_group(&R);

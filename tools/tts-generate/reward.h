@@ -27,9 +27,10 @@ int reward_parse_format(const char *s);
 int reward_parse_agg(const char *s);
 int reward_parse_labels(reward_opts *ro, char *s);
 
-/* Read sample records from r, write them to w with "reward" added; dir
- * is the model directory (its tokenizer.json).  Returns the exit status. */
+/* Read sample records from the files (standard input when none), write
+ * them to w with "reward" added; dir is the model directory (its
+ * tokenizer.json).  Returns the exit status. */
 int reward_run(const tts_ops *ops, const tts_model *m, const char *dir, const reward_opts *ro,
-	       rec_reader *r, rec_writer *w);
+	       char **files, int n_files, rec_writer *w);
 
 #endif
