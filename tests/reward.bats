@@ -138,3 +138,18 @@ close() {
 		jq -s -e "length == 4 and all(.[0] == (.[1] | min)) and (map(.[1] | length) == [3, 2, 2, 1])"' _ "$IN" "$RW"
 	assert_success
 }
+
+# samples -> rewards -> (answers: the last number, standing in for
+# tts-extract) -> votes -> scores.  ORM rewards 0.269 0.528 0.265 1.03 for
+# answers 42 41 42 (none): weighted voting picks 42 (0.533 > 0.528),
+# best-of-4 picks the single best-scored 41; best of 2 is right in 3 of
+# the 6 pairs.
+@test "reward: pipeline from samples to rewards to votes to scores" {
+	run bash -c 'jq -c ".cases | to_entries[] | {id: \"p1\", model: \"tiny\", sample: .key, answer: \"42\",
+		prompt: .value.prompt, text: .value.text}" "$1/cases.json" |
+		tts-generate --reward -m "$1/orm" | jq -c ".pred = ([.text | scan(\"[0-9]+\")] | last)" |
+		tts-vote -m majority,weighted,best | tts-score |
+		jq -s -c "map(select(.k != 1) | [.method, .k, .accuracy])"' _ "$RW"
+	assert_success
+	assert_output '[["majority",2,0.6666666666666666],["majority",4,1],["weighted",2,0.5],["weighted",4,1],["best",2,0.5],["best",4,0]]'
+}
