@@ -65,6 +65,16 @@ close() {
 	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/d"
 }
 
+@test "reward: a step shared by all samples is read once from the prefix, the same" {
+	p='"prompt": "Question: what is 17 + 25?\\n\\nAnswer:"'
+	printf '%s\n' "{\"id\": \"s\", $p, \"text\": \" Step 1: add.\\n\\nIt is 42.\"}" \
+		"{\"id\": \"s\", $p, \"text\": \" Step 1: add.\\n\\nIt is 41.\\n\\n\"}" >"$BATS_TEST_TMPDIR/s"
+	tts-generate --reward -m "$RW/prm" --step-scores <"$BATS_TEST_TMPDIR/s" | jq -c .step_rewards >"$BATS_TEST_TMPDIR/a"
+	jq -c '.id += .text[-3:]' "$BATS_TEST_TMPDIR/s" | tts-generate --reward -m "$RW/prm" --step-scores | jq -c .step_rewards >"$BATS_TEST_TMPDIR/b"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	jq -s -e 'length == 2 and .[0][0] == .[1][0] and (.[1] | length) == 2' "$BATS_TEST_TMPDIR/a"
+}
+
 @test "reward: keys pass through, records keep their order" {
 	run bash -c 'jq -c ".x = 1" "$1" | tts-generate --reward -m "$2/orm" | jq -s -c "[map(.sample), map(.x), map(.text | length)]"' _ "$IN" "$RW"
 	assert_success
