@@ -163,3 +163,9 @@ close() {
 	assert_success
 	assert_output '[["majority",2,0.6666666666666666],["majority",4,1],["weighted",2,0.5],["weighted",4,1],["best",2,0.5],["best",4,0]]'
 }
+
+@test "reward: a sample too long for the KV cache is named" {
+	run --separate-stderr tts-generate --reward -m "$RW/orm" --kv-blocks 3 <"$IN"
+	assert_failure 1
+	[[ "$stderr" == *"id p1"*"--kv-blocks"* ]]
+}

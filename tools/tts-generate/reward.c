@@ -448,10 +448,12 @@ run_group(rm *R)
 			seq *q = &R->g[k];
 			int need = R->has_attn ? CEIL(q->n, BLK) - pre.n / BLK : 0;
 			if (next + need > R->e->n_blocks) {
-				if (nb == 0)
-					eprintf("%s: sample %d of %d tokens does not fit the KV cache of %d blocks "
-						"(--kv-blocks)", json_string_value(json_object_get(q->rec, "id")),
-						k, q->n, R->e->n_blocks);
+				if (nb == 0) {
+					const char *id = json_string_value(json_object_get(q->rec, "id"));
+					eprintf("id %s: record %d of the problem, %d tokens, does not fit the KV "
+						"cache of %d blocks (--kv-blocks)", id ? id : "(none)", k + 1,
+						q->n, R->e->n_blocks);
+				}
 				break;
 			}
 			fork_from(R, q, &pre, 1 + nb, &next);
