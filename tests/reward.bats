@@ -169,3 +169,14 @@ close() {
 	assert_failure 1
 	[[ "$stderr" == *"id p1"*"--kv-blocks"* ]]
 }
+
+@test "reward: the ORM loads as LlamaForSequenceClassification, with transformers' parameter count" {
+	run bash -c 'tts-generate -m "$1/orm" --inspect | jq -c "[.arch, .params, .unused_tensors]"' _ "$RW"
+	assert_output '["LlamaForSequenceClassification",95424,0]'
+}
+
+@test "reward: a sequence-classification model does not generate" {
+	run --separate-stderr bash -c 'echo "{\"id\":\"a\",\"prompt\":\"x\"}" | tts-generate -m "$1/orm"' _ "$RW"
+	assert_failure 1
+	[[ "$stderr" == *"--reward"* ]]
+}

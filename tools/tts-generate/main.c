@@ -239,12 +239,14 @@ main(int argc, char **argv)
 		case O_KEY: key = optarg; break;
 		case O_REWARD: reward = 1; break;
 		case O_RMFMT:
-			if ((int)(ro.format = reward_parse_format(optarg)) < 0)
+			if ((v = reward_parse_format(optarg)) < 0)
 				usage_error(usage_text, "--rm-format: expected concat, llama3 or rlhflow-prm");
+			ro.format = v;
 			break;
 		case O_AGG:
-			if ((int)(ro.agg = reward_parse_agg(optarg)) < 0)
+			if ((v = reward_parse_agg(optarg)) < 0)
 				usage_error(usage_text, "--aggregate: expected last, min or prod");
+			ro.agg = v;
 			break;
 		case O_STEPS: ro.step_scores = 1; break;
 		case O_STEPSEP:
@@ -311,6 +313,8 @@ main(int argc, char **argv)
 		tts_model_free(m);
 		return rc;
 	}
+	if (m->n_labels)
+		eprintf("%s: %s scores text, it does not generate (use --reward)", dir, m->arch);
 	gen_tok *tok = gen_tok_open(synth ? NULL : dir, m);
 	if (!o.name)
 		o.name = m->name;
