@@ -180,3 +180,12 @@ close() {
 	assert_failure 1
 	[[ "$stderr" == *"--reward"* ]]
 }
+
+@test "reward: --rm-system puts a system turn first, verbatim" {
+	q='{"id":"a","question":"Q?","text":"A."}'
+	sys=$'Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n'
+	printf -v t '<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n%s<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nQ? A.<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n' "$sys"
+	run bash -c 'echo "$1" | tts-generate --reward -m "$2/prm" --rm-format rlhflow-prm --rm-system "$3" | jq .reward' _ "$q" "$RW" "$sys"
+	want=$(jq -n -c --arg a "$t" '{prompt: $a, text: ""}' | tts-generate --reward -m "$RW/prm" | jq .reward)
+	assert_equal "$output" "$want"
+}

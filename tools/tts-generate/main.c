@@ -27,7 +27,7 @@ static const char *usage_text =
 	"[-f jsonl|msgpack] [-z] [--threads T] [FILE ...]\n"
 	"       tts-generate -m DIR (--inspect [--tensors] | --tokenize [--key KEY] [--no-bos] [--no-special] |\n"
 	"       --detokenize [--skip-special]) [-o FILE] [-f jsonl|msgpack] [-z] [FILE ...]\n"
-	"       tts-generate --reward -m DIR [--rm-format concat|llama3|rlhflow-prm] "
+	"       tts-generate --reward -m DIR [--rm-format concat|llama3|rlhflow-prm] [--rm-system TEXT] "
 	"[--aggregate last|min|prod] [--step-scores] [--step-sep STR] [--labels PLUS,MINUS] "
 	"[--prm-softmax labels|vocab] [--max-batch B] [--device cpu|cuda[:i]] [-o FILE] "
 	"[-f jsonl|msgpack] [-z] [--threads T] [FILE ...]";
@@ -35,7 +35,7 @@ static const char *usage_text =
 enum { O_TEMP = 256, O_TOPP, O_TOPK, O_MINP, O_MAXTOK, O_SEED, O_STOP, O_IGNEOS, O_BATCH,
        O_DEVICE, O_NAME, O_KEEP, O_RESUME, O_THREADS, O_DUMP, O_IDS, O_KVB, O_SYNTH,
        O_INSPECT, O_TOKENIZE, O_DETOKENIZE, O_TENSORS, O_NO_BOS, O_NO_SPECIAL, O_SKIP_SPECIAL,
-       O_KEY, O_REWARD, O_RMFMT, O_AGG, O_STEPS, O_STEPSEP, O_LABELS, O_PRMSM };
+       O_KEY, O_REWARD, O_RMFMT, O_AGG, O_STEPS, O_STEPSEP, O_LABELS, O_PRMSM, O_RMSYS };
 
 static const struct option longopts[] = {
 	{ "temperature", 1, 0, O_TEMP }, { "top-p", 1, 0, O_TOPP }, { "top-k", 1, 0, O_TOPK },
@@ -52,6 +52,7 @@ static const struct option longopts[] = {
 	{ "reward", 0, 0, O_REWARD }, { "rm-format", 1, 0, O_RMFMT }, { "aggregate", 1, 0, O_AGG },
 	{ "step-scores", 0, 0, O_STEPS }, { "step-sep", 1, 0, O_STEPSEP },
 	{ "labels", 1, 0, O_LABELS }, { "prm-softmax", 1, 0, O_PRMSM },
+	{ "rm-system", 1, 0, O_RMSYS },
 	{ "model", 1, 0, 'm' }, { "output", 1, 0, 'o' }, { "format", 1, 0, 'f' },
 	{ "zstd", 0, 0, 'z' },
 	{ "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
@@ -249,6 +250,7 @@ main(int argc, char **argv)
 			ro.agg = v;
 			break;
 		case O_STEPS: ro.step_scores = 1; break;
+		case O_RMSYS: ro.system = optarg; break;
 		case O_STEPSEP:
 			if (!*optarg)
 				usage_error(usage_text, "--step-sep: empty string");

@@ -139,7 +139,21 @@ put_steps(fmt_buf *b, const char *t, size_t n, const char *sep)
 }
 
 static const char *USER = "<|start_header_id|>user<|end_header_id|>\n\n";
+static const char *SYSTEM = "<|start_header_id|>system<|end_header_id|>\n\n";
 static const char *ASSISTANT = "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
+
+/* BOS and the system turn of the Llama-3 chat formats (the Llama-3.1
+ * template writes its system text untrimmed) */
+static void
+put_begin(fmt_buf *b, const reward_opts *o)
+{
+	puts_(b, "<|begin_of_text|>");
+	if (o->system) {
+		puts_(b, SYSTEM);
+		puts_(b, o->system);
+		puts_(b, "<|eot_id|>");
+	}
+}
 
 /* RLHFlow PRM (as search-and-learn scores with it): the completion split
  * at the separator, every piece a user turn (the first prefixed by the
@@ -150,7 +164,7 @@ put_rlhflow(fmt_buf *b, const reward_opts *o, const char *q, size_t nq, const ch
 {
 	size_t k = strlen(o->sep);
 	const char *end = t + n;
-	puts_(b, "<|begin_of_text|>");
+	put_begin(b, o);
 	for (int step = 0;; step++) {
 		const char *f = memmem(t, end - t, o->sep, k);
 		size_t len = (f ? f : end) - t;
@@ -187,7 +201,7 @@ format(fmt_buf *b, const reward_opts *o, const char *q, size_t nq, const char *t
 	case RM_LLAMA3:
 		trim(&q, &nq);
 		trim(&t, &n);
-		puts_(b, "<|begin_of_text|>");
+		put_begin(b, o);
 		puts_(b, USER);
 		put(b, q, nq);
 		puts_(b, ASSISTANT);

@@ -18,6 +18,7 @@ typedef struct {
 	int vocab_softmax;      /* PRM: P(+) over the whole vocabulary, not {+, -} */
 	const char *sep;        /* step separator (default "\n\n") */
 	const char *plus, *minus; /* PRM label tokens (default "+", "-") */
+	const char *system;     /* llama3, rlhflow-prm: a system turn's text, verbatim (NULL: none) */
 	int max_batch, kv_blocks;
 } reward_opts;
 
