@@ -232,6 +232,9 @@ mark_positions(rm *R, seq *q, const fmt_buf *b, rec_reader *r)
 			eprintf("%s: token %d is not in the tokenizer", rec_where(r), q->ids[i]);
 		end[i] = sum += len;
 	}
+	if (sum < b->s.len)
+		eprintf("%s: internal error: the tokens hold %zu bytes of %zu", rec_where(r), sum,
+			b->s.len);
 	size_t lead = sum - b->s.len;   /* an added BOS */
 	q->reads = emalloc(b->n_marks * sizeof *q->reads);
 	for (int k = 0, i = 0; k < b->n_marks; k++) {
