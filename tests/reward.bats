@@ -189,3 +189,15 @@ close() {
 	want=$(jq -n -c --arg a "$t" '{prompt: $a, text: ""}' | tts-generate --reward -m "$RW/prm" | jq .reward)
 	assert_equal "$output" "$want"
 }
+
+@test "reward: Mamba and hybrid models as PRMs, the same with and without the shared prefix" {
+	for m in bamba mamba2-g1 mil1-hybrid mil2-hybrid; do
+		d="$FIXTURES/models/$m"
+		jq -c '.prompt |= sub("<\\|begin_of_text\\|>"; "")' "$IN" >"$BATS_TEST_TMPDIR/p"
+		tts-generate --reward -m "$d" --step-scores <"$BATS_TEST_TMPDIR/p" | jq -c .step_rewards >"$BATS_TEST_TMPDIR/a"
+		jq -c '.id += "\(.sample)"' "$BATS_TEST_TMPDIR/p" | tts-generate --reward -m "$d" --step-scores --max-batch 1 |
+			jq -c .step_rewards >"$BATS_TEST_TMPDIR/b"
+		cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" || { echo "$m differs"; return 1; }
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -eq 4 ]
+	done
+}
