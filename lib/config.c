@@ -561,6 +561,20 @@ out:
 	return rc;
 }
 
+/* LlamaForSequenceClassification: transformers' num_labels is the size of
+ * id2label when the config has one (PretrainedConfig), else 2. */
+static int
+seq_cls(ctx *c, json_t *cfg, tts_model *m)
+{
+	json_t *labels = json_object_get(cfg, "id2label");
+	json_t *pad = json_object_get(cfg, "pad_token_id");
+	m->n_labels = json_is_object(labels) ? (int)json_object_size(labels) : 2;
+	if (m->n_labels < 1)
+		return fail(c->err, c->errlen, "%s: \"id2label\" is empty", c->path);
+	m->pad_id = json_is_integer(pad) ? (int)json_integer_value(pad) : -1;
+	return 0;
+}
+
 int
 tts_config_read(const char *dir, tts_model *m, int mil_kind, enum tts_family *fam, char *err, size_t errlen)
 {
@@ -589,8 +603,11 @@ tts_config_read(const char *dir, tts_model *m, int mil_kind, enum tts_family *fa
 		rc = mil(&c, cfg, mc, m, mil_kind);
 	} else if (is_llama) {
 		*fam = FAM_LLAMA;
-		snprintf(m->arch, sizeof m->arch, "LlamaForCausalLM");
-		rc = llama(&c, cfg, m);
+		rc = strcmp(arch, "LlamaForSequenceClassification") == 0 ? seq_cls(&c, cfg, m) : 0;
+		if (!m->n_labels)
+			snprintf(m->arch, sizeof m->arch, "LlamaForCausalLM");
+		if (rc == 0)
+			rc = llama(&c, cfg, m);
 	} else if (strcmp(arch, "Mamba2ForCausalLM") == 0 || (mt && strcmp(mt, "mamba2") == 0)) {
 		*fam = FAM_MAMBA2;
 		snprintf(m->arch, sizeof m->arch, "Mamba2ForCausalLM");

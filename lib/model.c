@@ -226,7 +226,10 @@ bind_all(bctx *b, tts_model *m, enum tts_family fam)
 	} else if (bind(b, &m->embed, 0, S2(V, D), "model.embed_tokens.weight") ||
 		   bind(b, &m->final_norm, 0, S1(D), fam == FAM_BAMBA ? "model.final_layernorm.weight" : "model.norm.weight"))
 		return -1;
-	if (bind(b, &m->lm_head, m->tied, S2(V, D), "lm_head.weight"))
+	if (m->n_labels) {    /* sequence classification: score head, no lm_head */
+		if (bind(b, &m->score, 0, S2(m->n_labels, D), "score.weight"))
+			return -1;
+	} else if (bind(b, &m->lm_head, m->tied, S2(V, D), "lm_head.weight"))
 		return -1;
 	if (m->tied)
 		m->lm_head = m->embed;
@@ -342,7 +345,9 @@ void
 tts_model_foreach_tensor(const tts_model *m, void (*fn)(const tts_tensor *, void *), void *arg)
 {
 	fn(&m->embed, arg);
-	if (!m->tied)
+	if (m->n_labels)
+		fn(&m->score, arg);
+	else if (!m->tied)
 		fn(&m->lm_head, arg);
 	fn(&m->final_norm, arg);
 	for (int i = 0; i < m->n_layers; i++)
