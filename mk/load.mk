@@ -3,3 +3,14 @@
 # its $$(wildcard ...), so a folder tool would link no objects: name each
 # folder tool's objects here (prerequisites only; the recipe is the top one).
 $(foreach t,$(sort $(TOOLDIRS)),$(eval $(BUILD)/$(t): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(t)/*.c))))
+
+# make fuzz-load: the loaders and tokenizer under ASan/UBSan on mutated
+# fixtures (a few minutes; not part of make test).
+ASAN_BUILD = $(BUILD)/asan
+FUZZ_N ?= 200
+.PHONY: fuzz fuzz-load
+fuzz: fuzz-load
+fuzz-load:
+	$(MAKE) BUILD=$(ASAN_BUILD) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -Wno-format-overflow" \
+		LDFLAGS="-fsanitize=address,undefined" $(ASAN_BUILD)/tts-generate
+	python3 tests/fuzz/fuzz_load.py $(ASAN_BUILD)/tts-generate $(FUZZ_N)
