@@ -148,7 +148,9 @@ tts_engine_new(const tts_ops *o, const tts_model *m, int n_blocks, int n_slots, 
 	e->dbuf = o->alloc(nb * sizeof(int32_t));
 
 	e->embed = o->weight(&m->embed);
-	e->lm_head = m->tied ? e->embed : o->weight(&m->lm_head);
+	/* a sequence-classification model's score head takes lm_head's place:
+	 * its "logits" are the n_labels scores (tts_head_width) */
+	e->lm_head = m->n_labels ? o->weight(&m->score) : m->tied ? e->embed : o->weight(&m->lm_head);
 	e->final_norm = o->vec(&m->final_norm);
 	if (m->rope != ROPE_NONE && m->rope_dim > 0) {
 		float *f = emalloc(m->rope_dim / 2 * sizeof(float) + 1);
@@ -340,9 +342,11 @@ tts_forward(tts_engine *e, const tts_step *st, int all_rows)
 		if (m->layers[i].has_mlp)
 			mlp(e, L, rows);
 	}
-	int n_out = all_rows ? rows : st->n_seqs;
+	int n_out = st->out_rows ? st->n_out : all_rows ? rows : st->n_seqs;
 	int32_t *idx = e->hbuf + 4 * (size_t)e->max_rows;  /* reuse: pos is on the backend now */
-	for (int s = 0, r = 0; s < st->n_seqs; r += st->q_len[s], s++) {
+	if (st->out_rows)
+		memcpy(idx, st->out_rows, n_out * sizeof *idx);
+	for (int s = 0, r = 0; !st->out_rows && s < st->n_seqs; r += st->q_len[s], s++) {
 		if (all_rows)
 			for (int i = 0; i < st->q_len[s]; i++)
 				idx[r + i] = r + i;

@@ -50,12 +50,21 @@ typedef struct {
 	const int32_t *ids;          /* [rows] */
 	const int32_t *q_len, *ctx_len, *slot;
 	const int32_t *const *blocks;
+	/* Optional (reward scoring): when out_rows is set, logits only of
+	 * these n_out rows of the step (indices into ids), in this order;
+	 * all_rows is then ignored. */
+	const int32_t *out_rows;
+	int n_out;
 } tts_step;
 
 /* Run the step; logits of the last new token of each sequence (all_rows 0:
  * [n_seqs][vocab]) or of every new token (all_rows 1: [rows][vocab]) are
  * left in e->logits (backend memory).  Returns the number of logit rows. */
 int tts_forward(tts_engine *e, const tts_step *st, int all_rows);
+
+/* Width of a logits row: the vocabulary, or a sequence-classification
+ * model's n_labels. */
+static inline int tts_head_width(const tts_model *m) { return m->n_labels ? m->n_labels : m->vocab; }
 
 /* Mamba state helpers over every Mamba layer. */
 void tts_engine_slot_zero(tts_engine *e, int slot);

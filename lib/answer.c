@@ -1,8 +1,9 @@
-/* answer.c — final answers: extraction from a completion, the canonical
- * string form, and the one equivalence (see answer.h and tts-extract(1)).
+/* answer.c — final answers: the canonical string form and the one
+ * equivalence (see answer.h and tts-extract(1)); extraction is extract.c,
+ * the expression evaluator mathexpr.c.
  *
  * Every pass here is a single scan (or a scan plus one brace-matching
- * stack), so a hostile completion costs time linear in its length.  The
+ * stack), so a hostile answer costs time linear in its length.  The
  * canonical form follows the spirit of Qwen2.5-Math's strip_string
  * (evaluation/parser.py) without its known bugs: no unit word list applied
  * inside answers ("and", "east", single letters), units only after a
@@ -10,9 +11,11 @@
  * number. */
 #include "answer.h"
 #include "mathexpr.h"
+#include "strbuf.h"
 #include "tts.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,286 +23,13 @@
 /* Longest answer canonicalised; the rest is cut (an answer is short). */
 #define ANS_MAX 65536
 
-typedef struct { char *s; size_t n, cap; } sbuf;
-
-static void
-sb_grow(sbuf *b, size_t more)
-{
-	if (b->n + more + 1 > b->cap) {
-		b->cap = 2 * (b->n + more + 1) + 16;
-		b->s = erealloc(b->s, b->cap);
-	}
-}
-
-static void
-sb_add(sbuf *b, const char *s, size_t n)
-{
-	sb_grow(b, n);
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-static void sb_c(sbuf *b, char c) { sb_add(b, &c, 1); }
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static char *
-sb_done(sbuf *b)
-{
-	sb_grow(b, 0);
-	b->s[b->n] = 0;
-	return b->s;
-}
-
-static char *
-dupn(const char *s, size_t n)
-{
-	char *p = emalloc(n + 1);
-	memcpy(p, s, n);
-	p[n] = 0;
-	return p;
-}
-
 static int isal(int c) { return isalpha((unsigned char)c); }
 static int isdig(int c) { return isdigit((unsigned char)c); }
 static int issp(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-/* ------------------------------------------------------------------ */
-/* Extraction                                                          */
-
-/* s[a,b) trimmed of spaces, a leading ':' and trailing dots; NULL if empty. */
-static char *
-clean(const char *s, size_t a, size_t b)
-{
-	while (a < b && issp(s[a]))
-		a++;
-	if (a < b && s[a] == ':')
-		a++;
-	while (a < b && (issp(s[b - 1]) || s[b - 1] == '.'))
-		b--;
-	while (a < b && issp(s[a]))
-		a++;
-	return a < b ? dupn(s + a, b - a) : NULL;
-}
-
-static int
-boxcmd(const char *t, size_t i, size_t n, size_t *len)
-{
-	if (t[i] != '\\')
-		return 0;
-	if (i + 6 <= n && !memcmp(t + i + 1, "boxed", 5))
-		*len = 6;
-	else if (i + 5 <= n && !memcmp(t + i + 1, "fbox", 4))
-		*len = 5;
-	else
-		return 0;
-	return i + *len >= n || !isal(t[i + *len]);
-}
-
-/* The content of the last complete \boxed{...} / \fbox{...} (the one that
- * starts last), or of "\boxed X" without braces (to a '$' or line end).
- * One pass with a stack of open braces: an unclosed box (a truncated
- * completion) never counts. */
-typedef struct { long start; int seen; } boxopen; /* start -1: a plain brace */
-
+/* Copy the \command at s[*i] whole (so passes never split a name). */
 static void
-push_open(boxopen **st, size_t *nst, size_t *cap, long start)
-{
-	if (*nst == *cap) {
-		*cap = *cap ? 2 * *cap : 16;
-		*st = erealloc(*st, *cap * sizeof **st);
-	}
-	(*st)[(*nst)++] = (boxopen){start, 0};
-}
-
-/* The content of the last complete \boxed{...} / \fbox{...} (the one that
- * starts last) holding something (a letter, digit or command), or of
- * "\boxed X" without braces (to a '$' or line end).  One pass with a stack
- * of open braces, each knowing whether anything is inside it; an unclosed
- * box (a truncated completion) never counts. */
-static char *
-ex_boxed(const char *t)
-{
-	size_t n = strlen(t), best_a = 0, best_b = 0, nst = 0, cap = 0;
-	int have = 0;
-	boxopen *st = NULL;
-	for (size_t i = 0; i < n; i++) {
-		size_t len;
-		if (boxcmd(t, i, n, &len)) {
-			size_t j = i + len;
-			while (j < n && (t[j] == ' ' || t[j] == '\t'))
-				j++;
-			if (j < n && t[j] == '{') {
-				push_open(&st, &nst, &cap, (long)(j + 1));
-				i = j;
-			} else if (j > i + len) {
-				size_t e = j;
-				while (e < n && t[e] != '$' && t[e] != '\n')
-					e++;
-				char *c = clean(t, j, e);
-				if (c && (!have || j > best_a))
-					have = 1, best_a = j, best_b = e;
-				free(c);
-				i = e - 1;
-			}
-			continue;
-		}
-		if (t[i] == '{') {
-			push_open(&st, &nst, &cap, -1);
-		} else if (t[i] == '}' && nst) {
-			boxopen o = st[--nst];
-			if (nst)
-				st[nst - 1].seen |= o.seen;
-			if (o.start >= 0 && o.seen && (!have || (size_t)o.start > best_a))
-				have = 1, best_a = (size_t)o.start, best_b = i;
-		} else if (nst && (isalnum((unsigned char)t[i]) || t[i] == '\\')) {
-			st[nst - 1].seen = 1;
-		}
-	}
-	free(st);
-	return have ? clean(t, best_a, best_b) : NULL;
-}
-
-/* "#### X": the last one, to the end of its line. */
-static char *
-ex_hash(const char *t)
-{
-	const char *p = NULL, *q = t;
-	while ((q = strstr(q, "####")) != NULL) {
-		while (*q == '#')
-			q++;
-		p = q;
-	}
-	if (!p)
-		return NULL;
-	size_t e = strcspn(p, "\n");
-	return clean(p, 0, e);
-}
-
-/* "the (final) answer is X" / "answer: X": the last one; X runs to the
- * line end, cut at the first sentence end (a '.' before a space) and
- * before "I hope". */
-static char *
-ex_says(const char *t)
-{
-	size_t n = strlen(t);
-	const char *p = NULL;
-	for (size_t i = n; i-- > 0;) {
-		if ((t[i] == 'a' || t[i] == 'A') && i + 7 <= n && !strncasecmp(t + i, "answer", 6) &&
-		    (i == 0 || !isal(t[i - 1]))) {
-			const char *q = t + i + 6;
-			if (!strncasecmp(q, " is", 3) && !isal(q[3]))
-				q += 3;
-			else if (*q != ':')
-				continue;
-			p = q;
-			break;
-		}
-	}
-	if (!p)
-		return NULL;
-	while (*p == ':' || *p == ' ' || *p == '\t')
-		p++;
-	size_t e = strcspn(p, "\n");
-	for (size_t i = 0; i < e; i++) {
-		if (p[i] == '.' && (i + 1 == e || issp(p[i + 1]))) {
-			e = i;
-			break;
-		}
-		if (!strncmp(p + i, "I hope", 6)) {
-			e = i;
-			break;
-		}
-	}
-	return clean(p, 0, e);
-}
-
-/* The last number: -?digits with ,ddd groups, a decimal part, or a/b. */
-static char *
-ex_last(const char *t)
-{
-	size_t n = strlen(t), a = 0, b = 0;
-	int have = 0;
-	for (size_t i = 0; i < n;) {
-		if (!(isdig(t[i]) || (t[i] == '.' && i + 1 < n && isdig(t[i + 1])))) {
-			i++;
-			continue;
-		}
-		size_t s = i;
-		if (s > 0 && t[s - 1] == '-' && (s < 2 || !isalnum((unsigned char)t[s - 2])))
-			s--;
-		while (i < n && isdig(t[i]))
-			i++;
-		while (i + 3 < n + 0 && t[i] == ',' && isdig(t[i + 1]) && isdig(t[i + 2]) &&
-		       isdig(t[i + 3]) && (i + 4 >= n || !isdig(t[i + 4])))
-			i += 4;
-		if (i + 1 < n && t[i] == '.' && isdig(t[i + 1]))
-			for (i++; i < n && isdig(t[i]); i++)
-				;
-		if (i + 1 < n && t[i] == '/' && isdig(t[i + 1]))
-			for (i++; i < n && isdig(t[i]); i++)
-				;
-		a = s, b = i, have = 1;
-	}
-	return have ? dupn(t + a, b - a) : NULL;
-}
-
-char *
-ans_extract(const char *text, int rules, const char **rule)
-{
-	static const struct { int bit; const char *name; char *(*fn)(const char *); } tab[] = {
-		{ANS_BOXED, "boxed", ex_boxed},
-		{ANS_HASH, "hash", ex_hash},
-		{ANS_SAYS, "answer_is", ex_says},
-		{ANS_LAST, "last_number", ex_last},
-	};
-	if (rule)
-		*rule = NULL;
-	if (!text)
-		return NULL;
-	for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++) {
-		if (!(rules & tab[k].bit))
-			continue;
-		char *a = tab[k].fn(text);
-		if (!a)
-			continue;
-		char *c = ans_canon(a);
-		int empty = !*c;
-		free(c);
-		if (empty) {
-			free(a);
-			continue;
-		}
-		if (rule)
-			*rule = tab[k].name;
-		return a;
-	}
-	return NULL;
-}
-
-int
-ans_rules(const char *list)
-{
-	int r = 0;
-	char *s = estrdup(list), *save = NULL;
-	for (char *w = strtok_r(s, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(w, "boxed")) r |= ANS_BOXED;
-		else if (!strcmp(w, "hash")) r |= ANS_HASH;
-		else if (!strcmp(w, "answer_is")) r |= ANS_SAYS;
-		else if (!strcmp(w, "last_number")) r |= ANS_LAST;
-		else if (!strcmp(w, "all")) r |= ANS_ALL;
-		else {
-			r = -1;
-			break;
-		}
-	}
-	free(s);
-	return r;
-}
-
-/* Copy the \\command at s[*i] whole (so passes never split a name). */
-static void
-copy_cmd(sbuf *b, const char *s, size_t *i)
+copy_cmd(strbuf *b, const char *s, size_t *i)
 {
 	sb_c(b, s[(*i)++]);
 	while (isal(s[*i]))
@@ -317,7 +47,7 @@ subst(char *s, const char *from, const char *to)
 	size_t fl = strlen(from);
 	int cmd = from[0] == '\\' && isal(from[fl - 1]);
 	const char *p = s, *q;
-	sbuf b = {0};
+	strbuf b = {0};
 	while ((q = strstr(p, from)) != NULL) {
 		sb_add(&b, p, (size_t)(q - p));
 		/* not a command when its backslash is escaped ("\\\\ " is a row end) */
@@ -342,9 +72,12 @@ static const char *const rewrites[][2] = {
 	{"^{\\circ}", ""}, {"^\\circ", ""}, {"\\circ", ""}, {"\xc2\xb0", ""},
 	{"\\degrees", ""}, {"\\degree", ""},
 	{"\\$", ""}, {"$", ""}, {"\\(", ""}, {"\\)", ""}, {"\\[", ""}, {"\\]", ""},
+	{"\xe2\x88\x92", "-"}, {"\xc3\x97", "\\times "}, {"\xc3\xb7", "\\div "},
+	{"\xcf\x80", "\\pi "}, {"\xe2\x88\x9e", "\\infty "}, {"\xe2\x89\xa4", "\\le "},
+	{"\xe2\x89\xa5", "\\ge "}, {"\xe2\x88\x9a", "\\sqrt"},
 	{"{,}", ","}, {"\\%", "%"}, {"\\,", " "}, {"\\;", " "}, {"\\:", " "}, {"\\ ", " "},
 	{"\\qquad", " "}, {"\\quad", " "}, {"~", " "},
-	{"\\varnothing", "\\emptyset"}, {"\\infin", "\\infty"},
+	{"\\varnothing", "\\emptyset"}, {"\\{\\}", "\\emptyset"}, {"\\infin", "\\infty"},
 	{"\\lvert", "|"}, {"\\rvert", "|"}, {"\\vert", "|"},
 	{"\\begin{bmatrix}", "\\begin{pmatrix}"}, {"\\end{bmatrix}", "\\end{pmatrix}"},
 	{"\\begin{matrix}", "\\begin{pmatrix}"}, {"\\end{matrix}", "\\end{pmatrix}"},
@@ -357,7 +90,7 @@ static const char *const rewrites[][2] = {
 static char *
 pass_space(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	for (size_t i = 0; s[i]; i++) {
 		if (s[i] == '\\' && s[i + 1] == '!') {
 			i++;
@@ -379,7 +112,7 @@ pass_array(char *s)
 	const char *key = "\\begin{array}";
 	size_t kl = strlen(key);
 	const char *p = s, *q;
-	sbuf b = {0};
+	strbuf b = {0};
 	while ((q = strstr(p, key)) != NULL) {
 		sb_add(&b, p, (size_t)(q - p));
 		sb_str(&b, "\\begin{pmatrix}");
@@ -465,7 +198,7 @@ pass_text(char *s)
 		if (!d && e == n && has_digit_or_cmd(s, last) && !bare_letters(s, last))
 			s[last] = 0, n = last;
 	}
-	sbuf b = {0};
+	strbuf b = {0};
 	char *st = emalloc(n + 1);
 	size_t nst = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -507,7 +240,7 @@ trim(char *s)
 static char *
 pass_words(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		if (s[i] == '\\') {
@@ -549,7 +282,7 @@ pass_words(char *s)
 static char *
 pass_vareq(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	size_t n = strlen(s), i = 0;
 	while (i <= n) {
 		/* the item s[i, e) */
@@ -632,7 +365,7 @@ is_unit_word(const char *w, size_t l)
 }
 
 /* Trailing unit words after a number go: "12 inches", "5 square feet",
- * "2 cm^2", "18dollars".  The first word must follow a space (or be a known
+ * "2 cm^2", "5 m", "18dollars".  The first word must follow a space (or be a known
  * unit right after a digit), and what is left must hold no bare letter. */
 static char *
 pass_units(char *s)
@@ -650,7 +383,7 @@ pass_units(char *s)
 			w--;
 		if (w == j || (w > 0 && s[w - 1] == '\\'))
 			break;
-		if (w > 0 && s[w - 1] == ' ' && (j - w >= 2 || is_unit_word(s + w, j - w))) {
+		if (w > 0 && s[w - 1] == ' ' && (j - w >= 2 || strchr("mgshlL", s[w]))) {
 			cut = w;
 			e = w;
 			while (e > 0 && s[e - 1] == ' ')
@@ -669,7 +402,8 @@ pass_units(char *s)
 			v++;
 		v = s[v] == '=' ? v + 1 : 0;
 	}
-	if (cut < n && e > v && !bare_letters(s + v, e - v) && strpbrk(s, "0123456789") &&
+	if (cut < n && e > v && (isalnum((unsigned char)s[e - 1]) || strchr("})]%", s[e - 1])) &&
+	    !bare_letters(s + v, e - v) && strpbrk(s, "0123456789") &&
 	    strpbrk(s, "0123456789") < s + e)
 		s[e] = 0;
 	return s;
@@ -680,7 +414,7 @@ pass_units(char *s)
 static char *
 pass_squeeze(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	int incmd = 0;
 	for (size_t i = 0; s[i]; i++) {
 		char c = s[i];
@@ -703,15 +437,14 @@ pass_squeeze(char *s)
 			sb_c(&b, ' ');
 	}
 	free(s);
-	if (!b.s)
-		return estrdup("");
 	/* no space before the end */
 	while (b.n && b.s[b.n - 1] == ' ')
 		b.s[--b.n] = 0;
 	return sb_done(&b);
 }
 
-/* One LaTeX argument at s: a balanced group, a command name, or a char.
+/* One LaTeX argument at s: a balanced group, a command name, or a letter
+ * or digit.
  * Returns its length, 0 if none. */
 static size_t
 latex_arg(const char *s)
@@ -731,7 +464,7 @@ latex_arg(const char *s)
 			i++;
 		return i > 1 ? i : 0;
 	}
-	return *s && *s != '}' ? 1 : 0;
+	return isalnum((unsigned char)*s) ? 1 : 0;
 }
 
 typedef struct { long depth; int left; } pending;
@@ -739,10 +472,15 @@ typedef struct { long depth; int left; } pending;
 /* Emit the next k arguments of a command: a single token gets braces; a
  * braced group is opened and the rest are owed when it closes. */
 static void
-owe_args(const char *s, size_t *i, sbuf *b, int k, pending **pd, size_t *npd, size_t *cap,
+owe_args(const char *s, size_t *i, strbuf *b, int k, pending **pd, size_t *npd, size_t *cap,
 	 long *depth)
 {
 	while (k > 0) {
+		size_t sp = *i;
+		while (s[sp] == ' ')
+			sp++;
+		if (s[sp] == '{' || latex_arg(s + sp))
+			*i = sp;
 		if (s[*i] == '{') {
 			if (*npd == *cap) {
 				*cap = *cap ? 2 * *cap : 8;
@@ -770,7 +508,7 @@ owe_args(const char *s, size_t *i, sbuf *b, int k, pending **pd, size_t *npd, si
 static char *
 pass_braces(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	size_t n = strlen(s), npd = 0, cap = 0;
 	pending *pd = NULL;
 	long depth = 0;
@@ -884,7 +622,7 @@ pass_slash(char *s)
 	if (!match_digits(s, &i) || s[i])
 		return s;
 	b1 = i;
-	sbuf b = {0};
+	strbuf b = {0};
 	if (neg)
 		sb_c(&b, '-');
 	sb_add(&b, s + w0, w1 - w0);
@@ -946,7 +684,7 @@ pass_outer(char *s)
 static char *
 pass_numbers(char *s)
 {
-	sbuf b = {0};
+	strbuf b = {0};
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
 		if (!(isdig(s[i]) || (s[i] == '.' && isdig(s[i + 1]) && (i == 0 || !isdig(s[i - 1]))))) {
@@ -977,8 +715,6 @@ pass_numbers(char *s)
 		}
 	}
 	free(s);
-	if (!b.s)
-		return estrdup("");
 	s = sb_done(&b);
 	/* whole-answer number: sign and leading zeros */
 	size_t i = 0, o = 0;
@@ -1030,15 +766,10 @@ pass_wordnum(char *s)
 	return estrdup(buf);
 }
 
-char *
-ans_canon(const char *in)
+/* One round of the passes. */
+static char *
+canon_once(char *s)
 {
-	if (!in)
-		return estrdup("");
-	size_t n = strnlen(in, ANS_MAX);
-	while (n == ANS_MAX && n > 0 && ((unsigned char)in[n] & 0xc0) == 0x80)
-		n--; /* cut on a UTF-8 character boundary */
-	char *s = dupn(in, n);
 	s = pass_space(s);
 	s = pass_array(s);
 	for (size_t k = 0; k < sizeof rewrites / sizeof rewrites[0]; k++)
@@ -1057,12 +788,38 @@ ans_canon(const char *in)
 	s = pass_slash(s);
 	s = pass_squeeze(s);
 	s = pass_braces(s);
+	s = pass_squeeze(s);
 	if (strstr(s, "\\{\\}"))
 		s = subst(s, "\\{\\}", "\\emptyset");
 	s = pass_outer(s);
 	s = pass_numbers(s);
 	s = pass_wordnum(s);
 	return trim(s);
+}
+
+/* Rounds until nothing changes (one or two for real answers; a later pass
+ * can expose work for an earlier one, as in "{x = 5}"), at most four. */
+char *
+ans_canon(const char *in)
+{
+	if (!in)
+		return estrdup("");
+	size_t n = strnlen(in, ANS_MAX);
+	while (n == ANS_MAX && n > 0 && ((unsigned char)in[n] & 0xc0) == 0x80)
+		n--; /* cut on a UTF-8 character boundary */
+	char *s = canon_once(str_dupn(in, n));
+	/* a plain number is final after one round */
+	if (strspn(s, "0123456789.-") == strlen(s))
+		return s;
+	for (int round = 1; round < 4; round++) {
+		char *t = canon_once(estrdup(s));
+		int same = !strcmp(s, t);
+		free(s);
+		s = t;
+		if (same)
+			break;
+	}
+	return s;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1074,6 +831,21 @@ is_integer(const char *s)
 	if (*s == '-')
 		s++;
 	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* A canonical plain decimal: -?digits(.digits)? */
+static int
+is_decimal(const char *s)
+{
+	if (*s == '-')
+		s++;
+	size_t d = strspn(s, "0123456789");
+	if (!d)
+		return 0;
+	s += d;
+	if (*s == '.')
+		s++, d = strspn(s, "0123456789"), s += d;
+	return *s == 0 && d > 0;
 }
 
 /* A run of two or more letters outside \commands: words, where case does
@@ -1097,22 +869,75 @@ has_word(const char *s)
 	return 0;
 }
 
-/* "a \pm b" once -> "a+b, a-b" (a two-element list); else a copy. */
+/* The item around position p: back and forward to a comma at the same
+ * depth or to the list bracket ("(", "[", "\{") around it; a LaTeX group
+ * "{...}" is part of the item ("\frac{1\pm\sqrt5}{2}" is one item). */
+static void
+item_around(const char *s, size_t p, size_t *a, size_t *b)
+{
+	size_t n = strlen(s);
+	int d = 0;
+	size_t i = p;
+	for (; i > 0; i--) {
+		char c = s[i - 1];
+		int esc = i >= 2 && s[i - 2] == '\\';
+		if (c == ')' || c == ']' || c == '}') {
+			d++;
+		} else if (c == '(' || c == '[' || c == '{') {
+			if (d > 0)
+				d--;
+			else if (c != '{' || esc)
+				break;
+		} else if (c == ',' && d == 0) {
+			break;
+		}
+	}
+	*a = i;
+	d = 0;
+	for (i = p; i < n; i++) {
+		char c = s[i];
+		if (c == '(' || c == '[' || c == '{') {
+			d++;
+		} else if (c == ')' || c == ']' || c == '}') {
+			if (d > 0)
+				d--;
+			else if (c != '}' || (i > 0 && s[i - 1] == '\\'))
+				break;
+		} else if (c == ',' && d == 0) {
+			break;
+		}
+	}
+	if (i > *a && s[i - 1] == '\\')
+		i--; /* before the backslash of "\}" */
+	*b = i;
+}
+
+/* One "\pm" (or "\mp") makes its item two: "1\pm\sqrt2" -> "1+\sqrt2,
+ * 1-\sqrt2", "\{1\pm\sqrt5, -2\}" -> "\{1+\sqrt5, 1-\sqrt5, -2\}". */
 static char *
 expand_pm(const char *s)
 {
-	const char *p = strstr(s, "\\pm");
-	if (!p || strstr(p + 3, "\\pm") || strstr(s, "\\mp") || isal(p[3]))
+	const char *p = strstr(s, "\\pm"), *m = strstr(s, "\\mp");
+	if ((p && m) || (!p && !m))
 		return estrdup(s);
-	sbuf b = {0};
-	sb_add(&b, s, (size_t)(p - s));
-	sb_c(&b, '+');
-	sb_str(&b, p + 3);
-	sb_str(&b, ", ");
-	sb_add(&b, s, (size_t)(p - s));
-	sb_c(&b, '-');
-	sb_str(&b, p + 3);
-	return sb_done(&b);
+	int minus_first = !p;
+	if (!p)
+		p = m;
+	if (strstr(p + 3, "\\pm") || strstr(p + 3, "\\mp") || isal(p[3]))
+		return estrdup(s);
+	size_t at = (size_t)(p - s), a, b;
+	item_around(s, at, &a, &b);
+	strbuf out = {0};
+	sb_add(&out, s, a);
+	for (int k = 0; k < 2; k++) {
+		if (k)
+			sb_str(&out, ", ");
+		sb_add(&out, s + a, at - a);
+		sb_c(&out, (k ^ minus_first) ? '-' : '+');
+		sb_add(&out, p + 3, b - at - 3);
+	}
+	sb_str(&out, s + b);
+	return sb_done(&out);
 }
 
 /* Two canonical forms, in a fixed order (so the result is symmetric). */
@@ -1125,6 +950,11 @@ equal_canon(const char *a, const char *b)
 		return 1;
 	if (is_integer(a) && is_integer(b))
 		return 0; /* exact, however long */
+	if (is_decimal(a) && is_decimal(b)) {
+		/* the evaluator's tolerance without its parser (a fast path) */
+		double x = strtod(a, NULL), y = strtod(b, NULL);
+		return fabs(x - y) <= MX_REL_TOL * fmax(fabs(x), fabs(y)) + MX_ABS_TOL;
+	}
 	if (!strcasecmp(a, b) && has_word(a))
 		return 1;
 	char *xa = expand_pm(a), *xb = expand_pm(b);

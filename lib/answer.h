@@ -26,6 +26,9 @@ int ans_equal(const char *a, const char *b);
 /* The rule set named by a comma list of "boxed", "hash", "answer_is",
  * "last_number" (or "all"), in any order; -1 if a name is unknown. */
 int ans_rules(const char *list);
+/* ans_extract that also hands back the answer's canonical form (malloc'd,
+ * NULL when there is no answer), saving a second ans_canon. */
+char *ans_extract_canon(const char *text, int rules, const char **rule, char **canon);
 /* ans_equal for two strings already in canonical form (skips ans_canon:
  * faster when grouping many samples whose pred_canon is known). */
 int ans_equal_canon(const char *ca, const char *cb);

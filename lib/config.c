@@ -128,11 +128,23 @@ gint(ctx *c, json_t *o, const char *k, long long dflt, long long lo, long long h
 	return 0;
 }
 
+/* Sizes: at most 2^20, so that products of two fit an int64 and the
+ * products the loader forms (rows of in_proj) fit an int. */
 static int
 gi(ctx *c, json_t *o, const char *k, long long dflt, int *out)
 {
 	long long v = dflt;
-	if (gint(c, o, k, dflt, 0, 1 << 30, &v))
+	if (gint(c, o, k, dflt, 0, 1 << 20, &v))
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int
+gpos(ctx *c, json_t *o, long long dflt, int *out)
+{
+	long long v = dflt;
+	if (gint(c, o, "max_position_embeddings", dflt, 0, 1 << 30, &v))
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -268,6 +280,8 @@ set_m2(ctx *c, tts_model *m, int H, int P, int N, int d_inner, int x_dim, int b_
 	if (H <= 0 || P <= 0 || N <= 0 || K <= 0 || xg <= 0 || bg <= 0 || cg <= 0 || H % xg || H % bg || H % cg)
 		return fail(c->err, c->errlen, "%s: inconsistent Mamba2 geometry (heads %d, head dim %d, state %d, "
 			    "groups x %d B %d C %d)", c->path, H, P, N, xg, bg, cg);
+	if ((long long)d_inner + x_dim + b_dim + (long long)cg * N + H > INT32_MAX / 2)
+		return fail(c->err, c->errlen, "%s: Mamba2 dimensions too large", c->path);
 	if (ng <= 0 || d_inner % ng)
 		return fail(c->err, c->errlen, "%s: gated norm group %d does not divide d_inner %d", c->path, ng, d_inner);
 	m->m2_heads = H;
@@ -317,8 +331,9 @@ common(ctx *c, json_t *cfg, tts_model *m, int dflt_vocab, int dflt_hidden, int d
 	    gi(c, cfg, "num_hidden_layers", dflt_layers, &m->n_layers) ||
 	    gbool(c, cfg, "tie_word_embeddings", 0, &m->tied))
 		return -1;
-	if (m->vocab <= 0 || m->d_model <= 0 || m->n_layers <= 0)
-		return fail(c->err, c->errlen, "%s: vocab_size, hidden_size and num_hidden_layers must be positive", c->path);
+	if (m->vocab <= 0 || m->d_model <= 0 || m->n_layers <= 0 || m->n_layers > 65536)
+		return fail(c->err, c->errlen, "%s: vocab_size, hidden_size and num_hidden_layers must be positive "
+			    "(and layers at most 65536)", c->path);
 	return 0;
 }
 
@@ -328,7 +343,7 @@ llama(ctx *c, json_t *cfg, tts_model *m)
 	int mlp_bias;
 	double eps;
 	if (common(c, cfg, m, 32000, 4096, 32) || gi(c, cfg, "intermediate_size", 11008, &m->d_ff) ||
-	    gnum(c, cfg, "rms_norm_eps", 1e-6, &eps) || gi(c, cfg, "max_position_embeddings", 2048, &m->max_pos) ||
+	    gnum(c, cfg, "rms_norm_eps", 1e-6, &eps) || gpos(c, cfg, 2048, &m->max_pos) ||
 	    gbool(c, cfg, "mlp_bias", 0, &mlp_bias) || check_act(c, cfg, "hidden_act") ||
 	    attention(c, cfg, m, 32, 0) || rope(c, cfg, m, 10000, 1))
 		return -1;
@@ -351,9 +366,12 @@ mamba2_hf(ctx *c, json_t *cfg, tts_model *m)
 	    gbool(c, cfg, "residual_in_fp32", 1, &m->residual_fp32) || check_act(c, cfg, "hidden_act") ||
 	    time_step_limit(c, cfg, "time_step_limit", m))
 		return -1;
+	if (!(expand > 0 && expand <= 64))
+		return fail(c->err, c->errlen, "%s: \"expand\" must be in (0, 64]", c->path);
 	int I = (int)(expand * m->d_model);
-	if (I != H * P)
-		return fail(c->err, c->errlen, "%s: expand * hidden_size = %d but num_heads * head_dim = %d", c->path, I, H * P);
+	if (I != (long long)H * P)
+		return fail(c->err, c->errlen, "%s: expand * hidden_size = %d but num_heads * head_dim = %lld", c->path, I,
+			    (long long)H * P);
 	if (bias)
 		return fail(c->err, c->errlen, "%s: use_bias (biased in_proj/out_proj) is not supported", c->path);
 	if (!rms)
@@ -373,24 +391,26 @@ bamba(ctx *c, json_t *cfg, tts_model *m)
 	int H, P, N, G, K, pbias;
 	double eps, expand;
 	if (common(c, cfg, m, 128000, 4096, 32) || gi(c, cfg, "intermediate_size", 14336, &m->d_ff) ||
-	    gnum(c, cfg, "rms_norm_eps", 1e-5, &eps) || gi(c, cfg, "max_position_embeddings", 262144, &m->max_pos) ||
+	    gnum(c, cfg, "rms_norm_eps", 1e-5, &eps) || gpos(c, cfg, 262144, &m->max_pos) ||
 	    check_act(c, cfg, "hidden_act") || attention(c, cfg, m, 32, 8) ||
 	    gi(c, cfg, "mamba_n_heads", 128, &H) || gi(c, cfg, "mamba_n_groups", 1, &G) ||
 	    gi(c, cfg, "mamba_d_state", 256, &N) || gi(c, cfg, "mamba_d_conv", 4, &K) ||
 	    gnum(c, cfg, "mamba_expand", 2, &expand) || gbool(c, cfg, "mamba_proj_bias", 0, &pbias) ||
 	    time_step_limit(c, cfg, "time_step_limit", m))
 		return -1;
+	if (!(expand > 0 && expand <= 64))
+		return fail(c->err, c->errlen, "%s: \"mamba_expand\" must be in (0, 64]", c->path);
 	int I = (int)(expand * m->d_model);
 	json_t *dh = json_object_get(cfg, "mamba_d_head");
-	if (json_is_integer(dh))
+	if (json_is_integer(dh) && json_integer_value(dh) > 0 && json_integer_value(dh) <= 1 << 20)
 		P = (int)json_integer_value(dh);
 	else if (!dh || json_is_null(dh) || (json_is_string(dh) && strcmp(json_string_value(dh), "auto") == 0))
 		P = H > 0 ? I / H : 0;
 	else
 		return fail(c->err, c->errlen, "%s: \"mamba_d_head\": expected an integer or \"auto\"", c->path);
-	if (I != H * P)
-		return fail(c->err, c->errlen, "%s: mamba_expand * hidden_size = %d but mamba_n_heads * mamba_d_head = %d",
-			    c->path, I, H * P);
+	if (I != (long long)H * P)
+		return fail(c->err, c->errlen, "%s: mamba_expand * hidden_size = %d but mamba_n_heads * mamba_d_head = %lld",
+			    c->path, I, (long long)H * P);
 	if (pbias)
 		return fail(c->err, c->errlen, "%s: mamba_proj_bias is not supported", c->path);
 	/* Partial RoPE: attn_rotary_emb (older configs) or partial_rotary_factor (0.5). */
@@ -439,7 +459,13 @@ mil(ctx *c, json_t *cfg, json_t *mc, tts_model *m, int kind)
 		kind = json_object_get(ssm, "ngroups") ? MIXER_MAMBA2 : MIXER_MAMBA1;
 	if (gi(&c2, mc, "d_model", m->d_model, &D) || gi(&c2, mc, "n_layer", m->n_layers, &nl) ||
 	    gi(&c2, mc, "intermediate_size", m->d_ff, &ff) || gi(&c2, mc, "d_xb", 2560, &d_xb) ||
-	    gnum(&c2, ssm, "expand", 2, &expand) || gi(&c2, mc, "d_inner", (int)(expand * D), &d_inner) ||
+	    gnum(&c2, ssm, "expand", 2, &expand))
+		goto out;
+	if (!(expand > 0 && expand <= 64)) {
+		fail(c->err, c->errlen, "%s: ssm_cfg: \"expand\" must be in (0, 64]", mpath);
+		goto out;
+	}
+	if (gi(&c2, mc, "d_inner", (int)(expand * D), &d_inner) ||
 	    gi(&c2, ssm, "d_conv", 4, &K) || check_act(&c2, mc, "hidden_act"))
 		goto out;
 	if (D != m->d_model || nl != m->n_layers || ff != m->d_ff) {
@@ -470,7 +496,7 @@ mil(ctx *c, json_t *cfg, json_t *mc, tts_model *m, int kind)
 		}
 		/* MIL overrides the head geometry: nheads = ngroups, headdim = d_state;
 		 * x and B come in d_xb/d_state groups, C per head, norm per head. */
-		if (G <= 0 || N <= 0 || d_inner != G * N || d_xb % N) {
+		if (G <= 0 || N <= 0 || d_inner != (long long)G * N || d_xb % N) {
 			fail(c->err, c->errlen, "%s: need d_inner (%d) = ngroups (%d) * d_state (%d) and d_xb (%d) a "
 			     "multiple of d_state", mpath, d_inner, G, N, d_xb);
 			goto out;
@@ -483,7 +509,7 @@ mil(ctx *c, json_t *cfg, json_t *mc, tts_model *m, int kind)
 		if (gi(&c2, ssm, "d_state", 16, &N))
 			goto out;
 		json_t *dr = json_object_get(ssm, "dt_rank");
-		if (json_is_integer(dr))
+		if (json_is_integer(dr) && json_integer_value(dr) > 0 && json_integer_value(dr) <= 1 << 20)
 			R = (int)json_integer_value(dr);
 		else
 			R = (D + 15) / 16;
@@ -561,6 +587,20 @@ out:
 	return rc;
 }
 
+/* LlamaForSequenceClassification: transformers' num_labels is the size of
+ * id2label when the config has one (PretrainedConfig), else 2. */
+static int
+seq_cls(ctx *c, json_t *cfg, tts_model *m)
+{
+	json_t *labels = json_object_get(cfg, "id2label");
+	json_t *pad = json_object_get(cfg, "pad_token_id");
+	m->n_labels = json_is_object(labels) ? (int)json_object_size(labels) : 2;
+	if (m->n_labels < 1)
+		return fail(c->err, c->errlen, "%s: \"id2label\" is empty", c->path);
+	m->pad_id = json_is_integer(pad) ? (int)json_integer_value(pad) : -1;
+	return 0;
+}
+
 int
 tts_config_read(const char *dir, tts_model *m, int mil_kind, enum tts_family *fam, char *err, size_t errlen)
 {
@@ -589,8 +629,11 @@ tts_config_read(const char *dir, tts_model *m, int mil_kind, enum tts_family *fa
 		rc = mil(&c, cfg, mc, m, mil_kind);
 	} else if (is_llama) {
 		*fam = FAM_LLAMA;
-		snprintf(m->arch, sizeof m->arch, "LlamaForCausalLM");
-		rc = llama(&c, cfg, m);
+		rc = strcmp(arch, "LlamaForSequenceClassification") == 0 ? seq_cls(&c, cfg, m) : 0;
+		if (!m->n_labels)
+			snprintf(m->arch, sizeof m->arch, "LlamaForCausalLM");
+		if (rc == 0)
+			rc = llama(&c, cfg, m);
 	} else if (strcmp(arch, "Mamba2ForCausalLM") == 0 || (mt && strcmp(mt, "mamba2") == 0)) {
 		*fam = FAM_MAMBA2;
 		snprintf(m->arch, sizeof m->arch, "Mamba2ForCausalLM");

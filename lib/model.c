@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "tts.h"
@@ -226,7 +227,10 @@ bind_all(bctx *b, tts_model *m, enum tts_family fam)
 	} else if (bind(b, &m->embed, 0, S2(V, D), "model.embed_tokens.weight") ||
 		   bind(b, &m->final_norm, 0, S1(D), fam == FAM_BAMBA ? "model.final_layernorm.weight" : "model.norm.weight"))
 		return -1;
-	if (bind(b, &m->lm_head, m->tied, S2(V, D), "lm_head.weight"))
+	if (m->n_labels) {    /* sequence classification: score head, no lm_head */
+		if (bind(b, &m->score, 0, S2(m->n_labels, D), "score.weight"))
+			return -1;
+	} else if (bind(b, &m->lm_head, m->tied, S2(V, D), "lm_head.weight"))
 		return -1;
 	if (m->tied)
 		m->lm_head = m->embed;
@@ -249,19 +253,17 @@ bind_all(bctx *b, tts_model *m, enum tts_family fam)
 	return 0;
 }
 
-/* MambaInLlama: Mamba2 or Mamba-1 layers, told apart by their keys. */
+/* MambaInLlama: Mamba2 or Mamba-1 layers, told apart by their tensors. */
 static int
-mil_kind_from_keys(const tts_model *m, const tts_weights *w)
+mil_kind_from_names(const tts_weights *w)
 {
-	char k[256];
-	for (int i = 0; i < m->n_layers; i++) {
-		if (m->layers[i].mixer == MIXER_ATTN)
+	for (size_t i = 0; i < w->n; i++) {
+		const char *n = w->t[i].name, *d = strstr(n, ".mamba.");
+		if (!d || strncmp(n, "model.layers.", 13) != 0)
 			continue;
-		snprintf(k, sizeof k, "model.layers.%d.mamba.in_proj_x.weight", i);
-		if (tts_weights_find(w, k))
+		if (strcmp(d, ".mamba.in_proj_x.weight") == 0)
 			return MIXER_MAMBA1;
-		snprintf(k, sizeof k, "model.layers.%d.mamba.in_proj.weight", i);
-		if (tts_weights_find(w, k))
+		if (strcmp(d, ".mamba.in_proj.weight") == 0)
 			return MIXER_MAMBA2;
 	}
 	return -1;
@@ -279,20 +281,20 @@ tts_model_open(const char *dir_arg, tts_model **out, char *err, size_t errlen)
 	m->priv = pv;
 	tts_weights_init(&pv->w);
 	*out = NULL;
-	if (tts_config_read(dir, m, -1, &pv->fam, err, errlen) || tts_weights_open_dir(&pv->w, dir, err, errlen))
-		goto bad;
-	if (pv->fam == FAM_MIL) {
-		int k = mil_kind_from_keys(m, &pv->w), cur = -1;
-		for (int i = 0; i < m->n_layers; i++)
-			if (m->layers[i].mixer != MIXER_ATTN)
-				cur = m->layers[i].mixer;
-		if (k >= 0 && cur >= 0 && k != cur) {
-			free(m->layers);
-			m->layers = NULL;
-			if (tts_config_read(dir, m, k, &pv->fam, err, errlen))
-				goto bad;
-		}
+	/* A MambaInLlama directory: the tensors say whether its layers are
+	 * Mamba2 or Mamba-1, so read them before mamba_config.json. */
+	char cpath[4200], mpath[4200];
+	snprintf(cpath, sizeof cpath, "%s/config.json", dir);
+	snprintf(mpath, sizeof mpath, "%s/mamba_config.json", dir);
+	int early = access(cpath, F_OK) == 0 && access(mpath, F_OK) == 0, kind = -1;
+	if (early) {
+		if (tts_weights_open_dir(&pv->w, dir, err, errlen))
+			goto bad;
+		kind = mil_kind_from_names(&pv->w);
 	}
+	if (tts_config_read(dir, m, kind, &pv->fam, err, errlen) ||
+	    (!early && tts_weights_open_dir(&pv->w, dir, err, errlen)))
+		goto bad;
 	bctx b = {dir, &pv->w, err, errlen};
 	if (bind_all(&b, m, pv->fam))
 		goto bad;
@@ -342,7 +344,9 @@ void
 tts_model_foreach_tensor(const tts_model *m, void (*fn)(const tts_tensor *, void *), void *arg)
 {
 	fn(&m->embed, arg);
-	if (!m->tied)
+	if (m->n_labels)
+		fn(&m->score, arg);
+	else if (!m->tied)
 		fn(&m->lm_head, arg);
 	fn(&m->final_norm, arg);
 	for (int i = 0; i < m->n_layers; i++)

@@ -92,6 +92,13 @@ typedef struct tts_model {
 	tts_tensor lm_head;     /* [V, D]; equals embed when tied */
 	tts_layer *layers;      /* n_layers */
 
+	/* LlamaForSequenceClassification (outcome reward models): a score head
+	 * score.weight [n_labels, D] instead of lm_head (absent then); the
+	 * score is read at the last token that is not pad_id. */
+	int n_labels;           /* 0: a causal LM */
+	tts_tensor score;
+	int pad_id;             /* config pad_token_id, -1 if none */
+
 	/* generation_config.json / config.json */
 	int bos_id;             /* -1 if none */
 	int eos_ids[16], n_eos;

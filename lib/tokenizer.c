@@ -347,7 +347,7 @@ load_model(tts_tokenizer *t, json_t *model, char *err, size_t errlen)
 	if (!json_is_object(vocab))
 		return fail(err, errlen, "%s: model.vocab: expected an object", t->path);
 	json_object_foreach(vocab, k, v) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100000000)
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (1 << 22))
 			return fail(err, errlen, "%s: vocab[\"%s\"]: expected an id", t->path, k);
 		strmap_put(&t->vocab, k, strlen(k), json_integer_value(v));
 		set_token(t, json_integer_value(v), k);
@@ -387,7 +387,7 @@ load_added(tts_tokenizer *t, json_t *a, char *err, size_t errlen)
 	json_array_foreach(a, i, v) {
 		const char *c = json_string_value(json_object_get(v, "content"));
 		json_t *id = json_object_get(v, "id");
-		if (!c || !*c || !json_is_integer(id) || json_integer_value(id) < 0 || json_integer_value(id) > 100000000)
+		if (!c || !*c || !json_is_integer(id) || json_integer_value(id) < 0 || json_integer_value(id) > (1 << 22))
 			return fail(err, errlen, "%s: added_tokens[%zu]: needs content and id", t->path, i);
 		added_tok *x = &t->added[t->nadded++];
 		x->s = estrdup(c);
@@ -843,7 +843,8 @@ tts_tokenize(const tts_tokenizer *tc, const char *text, size_t len, int flags, i
 		return -1;
 	}
 	if (flags & TTS_TOK_ADD_SPECIAL) {
-		int have = on >= (size_t)t->nprefix && memcmp(out, t->prefix, (size_t)t->nprefix * sizeof *out) == 0;
+		int have = t->nprefix == 0 ||
+			   (on >= (size_t)t->nprefix && memcmp(out, t->prefix, (size_t)t->nprefix * sizeof *out) == 0);
 		if (t->nprefix && !have) {
 			push_ids(&out, &on, &ocap, t->prefix, (size_t)t->nprefix);   /* grow, then move to the front */
 			memmove(out + t->nprefix, out, (on - (size_t)t->nprefix) * sizeof *out);

@@ -34,7 +34,8 @@ tts_tokenizer *tts_tokenizer_load(const char *path, char *err, size_t errlen);
 void tts_tokenizer_free(tts_tokenizer *t);
 
 /* Encode len bytes of UTF-8 text; *ids (malloc'd) gets *n ids.  Returns 0,
- * or -1 with err set (invalid UTF-8). */
+ * or -1 with err set (invalid UTF-8).  Not thread-safe: a tokenizer keeps a
+ * cache of pieces it has seen (use one per thread). */
 int tts_tokenize(const tts_tokenizer *t, const char *text, size_t len, int flags, int32_t **ids, size_t *n,
 		 char *err, size_t errlen);
 

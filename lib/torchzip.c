@@ -238,7 +238,7 @@ add_item(pv *c, pv *v)
 static int
 memo_put(pm *m, size_t idx, pv *v)
 {
-	if (idx > 10000000)
+	if (idx > m->len)        /* a pickle cannot memoize more objects than it has bytes */
 		return -1;
 	if (idx >= m->memon) {
 		m->memo = erealloc(m->memo, (idx + 1) * sizeof *m->memo);

@@ -178,3 +178,28 @@ models() {
 	run bash -c 'tts-generate -m "$1/mamba2-g2" --inspect | jq -c ".mamba2 | [.b_groups, .c_groups, .norm_group, .dt_limit]"' _ "$MODELS"
 	assert_output '[2,2,128,[0,0.5]]'
 }
+
+@test "MambaInLlama Mamba2 hybrid (hand-made, shapes from checkpoints.md)" {
+	run bash -c 'tts-generate -m "$1" --inspect | jq -c "[.arch, .layer_kinds, .params, .mamba2.x_groups, .mamba2.c_groups, .mamba2.norm_group]"' _ "$BAD/synth-mil2"
+	assert_output '["Mamba2InLlama",["mamba2","attention"],1622,1,2,4]'
+}
+
+@test "MambaInLlama Mamba-1 hybrid (hand-made)" {
+	run bash -c 'tts-generate -m "$1" --inspect | jq -c "[.arch, .layer_kinds, .mamba1.dt_rank, .mamba1.d_inner]"' _ "$BAD/synth-mil1"
+	assert_output '["MambaInLlama",["mamba1","attention"],1,8]'
+}
+
+@test "MambaInLlama: the tensors decide Mamba-1 over an ssm_cfg that looks like Mamba2" {
+	cp -r "$BAD/synth-mil1" "$BATS_TEST_TMPDIR/m"
+	jq -c '.ssm_cfg.ngroups = 2' "$BAD/synth-mil1/mamba_config.json" > "$BATS_TEST_TMPDIR/m/mamba_config.json"
+	run bash -c 'tts-generate -m "$1" --inspect | jq -r .arch' _ "$BATS_TEST_TMPDIR/m"
+	assert_output MambaInLlama
+}
+
+@test "MambaInLlama: mamba_config.json disagreeing with config.json" {
+	cp -r "$BAD/synth-mil2" "$BATS_TEST_TMPDIR/m"
+	jq -c '.n_layer = 3' "$BAD/synth-mil2/mamba_config.json" > "$BATS_TEST_TMPDIR/m/mamba_config.json"
+	run --separate-stderr tts-generate -m "$BATS_TEST_TMPDIR/m" --inspect
+	assert_failure 1
+	[[ "$stderr" == *"mamba_config.json: d_model 8, n_layer 3"*"disagree with config.json"* ]]
+}

@@ -15,6 +15,7 @@
 #include "cmds.h"
 #include "gen.h"
 #include "record.h"
+#include "reward.h"
 #include "synth.h"
 #include "tokenizer.h"
 #include "tts.h"
@@ -25,12 +26,16 @@ static const char *usage_text =
 	"[--device cpu|cuda[:i]] [--name NAME] [--keep-prompt] [-o FILE [--resume]] "
 	"[-f jsonl|msgpack] [-z] [--threads T] [FILE ...]\n"
 	"       tts-generate -m DIR (--inspect [--tensors] | --tokenize [--key KEY] [--no-bos] [--no-special] |\n"
-	"       --detokenize [--skip-special]) [-o FILE] [-f jsonl|msgpack] [-z] [FILE ...]";
+	"       --detokenize [--skip-special]) [-o FILE] [-f jsonl|msgpack] [-z] [FILE ...]\n"
+	"       tts-generate --reward -m DIR [--rm-format concat|llama3|rlhflow-prm] [--rm-system TEXT] "
+	"[--aggregate last|min|prod] [--step-scores] [--step-sep STR] [--labels PLUS,MINUS] "
+	"[--prm-softmax labels|vocab] [--max-batch B] [--device cpu|cuda[:i]] [-o FILE] "
+	"[-f jsonl|msgpack] [-z] [--threads T] [FILE ...]";
 
 enum { O_TEMP = 256, O_TOPP, O_TOPK, O_MINP, O_MAXTOK, O_SEED, O_STOP, O_IGNEOS, O_BATCH,
        O_DEVICE, O_NAME, O_KEEP, O_RESUME, O_THREADS, O_DUMP, O_IDS, O_KVB, O_SYNTH,
        O_INSPECT, O_TOKENIZE, O_DETOKENIZE, O_TENSORS, O_NO_BOS, O_NO_SPECIAL, O_SKIP_SPECIAL,
-       O_KEY };
+       O_KEY, O_REWARD, O_RMFMT, O_AGG, O_STEPS, O_STEPSEP, O_LABELS, O_PRMSM, O_RMSYS };
 
 static const struct option longopts[] = {
 	{ "temperature", 1, 0, O_TEMP }, { "top-p", 1, 0, O_TOPP }, { "top-k", 1, 0, O_TOPK },
@@ -44,6 +49,10 @@ static const struct option longopts[] = {
 	{ "detokenize", 0, 0, O_DETOKENIZE }, { "tensors", 0, 0, O_TENSORS },
 	{ "no-bos", 0, 0, O_NO_BOS }, { "no-special", 0, 0, O_NO_SPECIAL },
 	{ "skip-special", 0, 0, O_SKIP_SPECIAL }, { "key", 1, 0, O_KEY },
+	{ "reward", 0, 0, O_REWARD }, { "rm-format", 1, 0, O_RMFMT }, { "aggregate", 1, 0, O_AGG },
+	{ "step-scores", 0, 0, O_STEPS }, { "step-sep", 1, 0, O_STEPSEP },
+	{ "labels", 1, 0, O_LABELS }, { "prm-softmax", 1, 0, O_PRMSM },
+	{ "rm-system", 1, 0, O_RMSYS },
 	{ "model", 1, 0, 'm' }, { "output", 1, 0, 'o' }, { "format", 1, 0, 'f' },
 	{ "zstd", 0, 0, 'z' },
 	{ "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
@@ -181,6 +190,8 @@ main(int argc, char **argv)
 	int zstd = 0, do_resume = 0, c, cmd = 0, tensors = 0, skip = 0;
 	int flags = TTS_TOK_ADD_SPECIAL;
 	const char *key = "text";
+	int reward = 0;
+	reward_opts ro = { .sep = "\n\n", .plus = "+", .minus = "-" };
 	long long v;
 	while ((c = getopt_long(argc, argv, "m:n:o:f:zhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -227,6 +238,33 @@ main(int argc, char **argv)
 		case O_NO_SPECIAL: flags |= TTS_TOK_SPLIT_SPECIAL; break;
 		case O_SKIP_SPECIAL: skip = 1; break;
 		case O_KEY: key = optarg; break;
+		case O_REWARD: reward = 1; break;
+		case O_RMFMT:
+			if ((v = reward_parse_format(optarg)) < 0)
+				usage_error(usage_text, "--rm-format: expected concat, llama3 or rlhflow-prm");
+			ro.format = v;
+			break;
+		case O_AGG:
+			if ((v = reward_parse_agg(optarg)) < 0)
+				usage_error(usage_text, "--aggregate: expected last, min or prod");
+			ro.agg = v;
+			break;
+		case O_STEPS: ro.step_scores = 1; break;
+		case O_RMSYS: ro.system = optarg; break;
+		case O_STEPSEP:
+			if (!*optarg)
+				usage_error(usage_text, "--step-sep: empty string");
+			ro.sep = optarg;
+			break;
+		case O_LABELS:
+			if (reward_parse_labels(&ro, optarg))
+				usage_error(usage_text, "--labels: expected PLUS,MINUS");
+			break;
+		case O_PRMSM:
+			if (strcmp(optarg, "labels") && strcmp(optarg, "vocab"))
+				usage_error(usage_text, "--prm-softmax: expected labels or vocab");
+			ro.vocab_softmax = optarg[0] == 'v';
+			break;
 		case 'h': printf("usage: %s\n", usage_text); return 0;
 		case 'V': printf("tts-generate %s\n", TTS_VERSION); return 0;
 		default: usage_error(usage_text, NULL);
@@ -242,6 +280,8 @@ main(int argc, char **argv)
 	}
 	if (!dir == !synth)
 		usage_error(usage_text, dir ? "-m and --synthetic exclude each other" : "-m DIR is required");
+	if (reward && (synth || do_resume))
+		usage_error(usage_text, "--reward takes -m DIR, and no --synthetic or --resume");
 	if (do_resume && !out)
 		usage_error(usage_text, "--resume needs -o FILE");
 
@@ -266,6 +306,17 @@ main(int argc, char **argv)
 	} else {
 		m = tts_model_load(dir);
 	}
+	if (reward) {   /* reward.c */
+		ro.max_batch = o.max_batch;
+		ro.kv_blocks = o.kv_blocks;
+		rec_writer *w = rec_writer_for(out, fmt, zstd);
+		int rc = reward_run(ops, m, dir, &ro, argv + optind, argc - optind, w);
+		rec_writer_close(w);
+		tts_model_free(m);
+		return rc;
+	}
+	if (m->n_labels)
+		eprintf("%s: %s scores text, it does not generate (use --reward)", dir, m->arch);
 	gen_tok *tok = gen_tok_open(synth ? NULL : dir, m);
 	if (!o.name)
 		o.name = m->name;
