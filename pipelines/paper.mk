@@ -29,6 +29,8 @@ MODELS        ?=
 GSM8K         ?= data/gsm8k/test.jsonl
 MATH500       ?= data/math500/test.jsonl
 REWARD_MODEL  ?=
+# How the reward model reads a sample (tts-generate(1), REWARD MODELS).
+RM_FLAGS      ?= --rm-format llama3
 # Figure 5's models, by name (the paper shows Mamba2InLlama_0_50 alone).
 FIG5_MODELS   ?= $(NAMES)
 OUT           ?= out/paper
@@ -129,7 +131,7 @@ $(OUT)/gsm8k/rewarded-%.msgpack.zst: $(OUT)/gsm8k/extracted-%.msgpack.zst
 	@test -n "$(REWARD_MODEL)" || { echo "paper.mk: fig5 needs REWARD_MODEL=DIR (an outcome reward model)" >&2; exit 1; }
 	@$(B)/tts-generate -h | grep -q -e --reward || { \
 		echo "paper.mk: fig5: this tts-generate has no --reward yet (reward scoring, issue G)" >&2; exit 1; }
-	$(B)/tts-generate --reward -m $(REWARD_MODEL) --device $(DEVICE) -f msgpack -z -o $@.part --resume $<
+	$(B)/tts-generate --reward -m $(REWARD_MODEL) $(RM_FLAGS) --device $(DEVICE) -f msgpack -z -o $@.part $<
 	mv $@.part $@
 $(OUT)/gsm8k/votes5-%.jsonl: $(OUT)/gsm8k/rewarded-%.msgpack.zst
 	$(B)/tts-vote -m majority,weighted,best $< > $@

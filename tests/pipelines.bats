@@ -121,3 +121,12 @@ paper() {
 	assert_failure
 	[[ "$stderr" == *"set MODELS"* ]]
 }
+
+@test "paper: fig5 scores the samples with a reward model: majority, weighted, best" {
+	need_tools
+	run paper REWARD_MODEL="$FIXTURES/reward/orm" fig5
+	assert_success
+	assert_line --regexp '^weighted +2 '
+	assert_line --regexp '^best +2 '
+	[ -s "$PP/figure5.svg" ]
+}
