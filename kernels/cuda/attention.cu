@@ -1,0 +1,172 @@
+/* attention.cu — the paged KV cache (bf16, [block][kv head][TTS_KV_BLOCK][hd])
+ * and causal GQA attention over it, flash style: a thread block takes one
+ * sequence, one KV head and a tile of QT consecutive query rows (QT = 1 in
+ * decode), so each KV block is read from memory once for the G = Hq/Hkv
+ * query heads times QT rows that share it; scores, the running max and sum
+ * and the output accumulator live in shared memory (online softmax). */
+#include "common.cuh"
+
+#define KB TTS_KV_BLOCK
+
+void *cu_kv_alloc(int n_blocks, int n_kv, int head_dim)
+{
+	size_t n = (size_t)n_blocks * n_kv * KB * head_dim * sizeof(bf16);
+	void *p = NULL;
+	cudaError_t e = cudaMalloc(&p, n);
+	if (e != cudaSuccess) {
+		fprintf(stderr, "tts: out of GPU memory for the KV cache: %zu bytes (%s)\n", n,
+			cudaGetErrorString(e));
+		exit(1);
+	}
+	cudaCheck(cudaMemsetAsync(p, 0, n, tts_stream));
+	return p;
+}
+
+/* one thread per (row, element of the n_kv*hd row); kv_slot < 0 skips a row */
+__global__ void kv_write_kernel(bf16 *kc, bf16 *vc, const float *k, const float *v,
+				const int32_t *kv_slot, int rows, int n_kv, int hd)
+{
+	size_t width = (size_t)n_kv * hd;
+	size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (t >= rows * width) return;
+	int r = (int)(t / width), e = (int)(t % width);
+	int slot = kv_slot[r];
+	if (slot < 0) return;
+	int blk = slot / KB, off = slot % KB, h = e / hd, d = e % hd;
+	size_t o = (((size_t)blk * n_kv + h) * KB + off) * hd + d;
+	kc[o] = __float2bfloat16_rn(k[t]);
+	vc[o] = __float2bfloat16_rn(v[t]);
+}
+
+void cu_kv_write(void *kc, void *vc, const float *k, const float *v, const tts_batch *b,
+		 int n_kv, int head_dim)
+{
+	size_t n = (size_t)b->rows * n_kv * head_dim;
+	if (!n) return;
+	kv_write_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>((bf16 *)kc, (bf16 *)vc, k, v,
+							       b->kv_slot, b->rows, n_kv, head_dim);
+	launchCheck();
+}
+
+void cu_kv_copy_block(void *kc, void *vc, int dst, int src, int n_kv, int head_dim)
+{
+	size_t n = (size_t)n_kv * KB * head_dim;
+	cudaCheck(cudaMemcpyAsync((bf16 *)kc + dst * n, (bf16 *)kc + src * n, n * sizeof(bf16),
+				  cudaMemcpyDeviceToDevice, tts_stream));
+	cudaCheck(cudaMemcpyAsync((bf16 *)vc + dst * n, (bf16 *)vc + src * n, n * sizeof(bf16),
+				  cudaMemcpyDeviceToDevice, tts_stream));
+}
+
+/* Shared memory of one block, in floats: Q and O [QT*G][hd], K [KB][hd+1]
+ * (padded: the score loop reads K by key across a warp), V [KB][hd],
+ * scores [QT*G][KB], then max, sum and correction per query vector, and QT
+ * positions. */
+static size_t attn_smem(int qt, int G, int hd)
+{
+	size_t nv = (size_t)qt * G;
+	return (2 * nv * hd + (size_t)KB * (hd + 1) + (size_t)KB * hd + nv * KB + 3 * nv + qt) *
+	       sizeof(float);
+}
+
+__global__ void attn_kernel(float *out, const float *q, const bf16 *kc, const bf16 *vc,
+			    const int32_t *q_start, const int32_t *q_len,
+			    const int32_t *block_table, int max_blocks, const int32_t *pos,
+			    int n_heads, int n_kv, int hd, int QT, float scale)
+{
+	extern __shared__ float sm[];
+	const int G = n_heads / n_kv, s = blockIdx.y, kvh = blockIdx.z;
+	const int tid = threadIdx.x, nt = blockDim.x;
+	const int qlen = q_len[s], t0 = blockIdx.x * QT;
+	if (t0 >= qlen) return;
+	const int nq = min(QT, qlen - t0), r0 = q_start[s] + t0, nv = nq * G, hdp = hd + 1;
+	float *Q = sm, *O = Q + QT * G * hd, *K = O + QT * G * hd, *V = K + KB * hdp;
+	float *S = V + KB * hd, *M = S + QT * G * KB, *L = M + QT * G, *C = L + QT * G;
+	int *P = (int *)(C + QT * G);
+	const size_t ldq = (size_t)n_heads * hd;
+
+	for (int e = tid; e < nv * hd; e += nt) {
+		int v = e / hd, d = e % hd, i = v / G, g = v % G;
+		Q[e] = q[(r0 + i) * ldq + (size_t)(kvh * G + g) * hd + d] * scale;
+		O[e] = 0.f;
+	}
+	for (int v = tid; v < nv; v += nt) M[v] = -INFINITY, L[v] = 0.f;
+	for (int i = tid; i < nq; i += nt) P[i] = pos[r0 + i];
+	__syncthreads();
+	int maxpos = 0;
+	for (int i = 0; i < nq; i++) maxpos = max(maxpos, P[i]);
+	const int nblk = maxpos / KB + 1;
+	const int32_t *bt = block_table + (size_t)s * max_blocks;
+
+	for (int j = 0; j < nblk; j++) {
+		size_t base = ((size_t)bt[j] * n_kv + kvh) * KB * hd;
+		for (int e = tid; e < KB * hd; e += nt) {
+			K[(e / hd) * hdp + e % hd] = __bfloat162float(kc[base + e]);
+			V[e] = __bfloat162float(vc[base + e]);
+		}
+		__syncthreads();
+		for (int e = tid; e < nv * KB; e += nt) {
+			int v = e / KB, t = e % KB;
+			float a = -INFINITY;
+			if (j * KB + t <= P[v / G]) {
+				const float *qv = Q + v * hd, *kv = K + t * hdp;
+				a = 0.f;
+				for (int d = 0; d < hd; d++) a += qv[d] * kv[d];
+			}
+			S[e] = a;
+		}
+		__syncthreads();
+		for (int v = tid; v < nv; v += nt) {
+			float mo = M[v], mx = mo;
+			for (int t = 0; t < KB; t++) mx = fmaxf(mx, S[v * KB + t]);
+			float c = mx == -INFINITY ? 1.f : expf(mo - mx), l = L[v] * c;
+			for (int t = 0; t < KB; t++) {
+				float sc = S[v * KB + t];
+				float pr = sc == -INFINITY ? 0.f : expf(sc - mx);
+				S[v * KB + t] = pr;
+				l += pr;
+			}
+			M[v] = mx, L[v] = l, C[v] = c;
+		}
+		__syncthreads();
+		for (int e = tid; e < nv * hd; e += nt) {
+			int v = e / hd, d = e % hd;
+			float a = O[e] * C[v];
+			for (int t = 0; t < KB; t++) a += S[v * KB + t] * V[t * hd + d];
+			O[e] = a;
+		}
+		__syncthreads();
+	}
+	for (int e = tid; e < nv * hd; e += nt) {
+		int v = e / hd, d = e % hd, i = v / G, g = v % G;
+		out[(r0 + i) * ldq + (size_t)(kvh * G + g) * hd + d] = O[e] / L[v];
+	}
+}
+
+void cu_attention(float *out, const float *q, const void *kc, const void *vc,
+		  const tts_batch *b, int n_heads, int n_kv, int head_dim)
+{
+	static int attr_set;
+	const size_t smem_cap = 160 << 10;
+	if (!attr_set) {
+		cudaCheck(cudaFuncSetAttribute(attn_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+					       (int)smem_cap));
+		attr_set = 1;
+	}
+	if (b->rows <= 0 || b->n_seqs <= 0) return;
+	int G = n_heads / n_kv;
+	int qt = b->max_q_len < 16 ? b->max_q_len : 16;
+	if (qt < 1) qt = 1;
+	while (qt > 1 && attn_smem(qt, G, head_dim) > smem_cap) qt /= 2;
+	size_t smem = attn_smem(qt, G, head_dim);
+	if (smem > smem_cap) {
+		fprintf(stderr, "tts: attention: head_dim %d with %d query heads per KV head needs "
+			"%zu bytes of shared memory\n", head_dim, G, smem);
+		exit(1);
+	}
+	dim3 grid(cdiv(b->max_q_len, qt), b->n_seqs, n_kv);
+	attn_kernel<<<grid, 256, smem, tts_stream>>>(out, q, (const bf16 *)kc, (const bf16 *)vc,
+						     b->q_start, b->q_len, b->block_table,
+						     b->max_blocks, b->pos, n_heads, n_kv, head_dim,
+						     qt, 1.f / sqrtf((float)head_dim));
+	launchCheck();
+}

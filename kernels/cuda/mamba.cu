@@ -1,0 +1,198 @@
+/* mamba.cu — the recurrent ops: Mamba2's causal conv1d, the SSD recurrence
+ * (prefill and decode are one kernel: a sequence's new tokens are scanned
+ * in order with the state in registers) and the Mamba-1 selective scan.
+ * States are float32, [slot][...] as ops.h lays them out; each kernel
+ * reads a sequence's state once, runs its tokens, and writes it back once. */
+#include "common.cuh"
+
+#define MAXK 8   /* widest conv kernel supported (models use 4) */
+
+/* one thread per (channel, sequence); the last K-1 inputs ride in registers */
+__global__ void conv1d_kernel(float *y, const float *x, int ldx, float *state, const float *w,
+			      const float *bias, const int32_t *q_start, const int32_t *q_len,
+			      const int32_t *slot, int channels, int K)
+{
+	int c = blockIdx.x * blockDim.x + threadIdx.x, s = blockIdx.y;
+	if (c >= channels) return;
+	float win[MAXK], wk[MAXK];
+	float *st = state + ((size_t)slot[s] * channels + c) * (K - 1);
+#pragma unroll
+	for (int k = 0; k < MAXK; k++) {
+		win[k] = k < K - 1 ? st[k] : 0.f;
+		wk[k] = k < K ? w[(size_t)c * K + k] : 0.f;
+	}
+	const float b = bias ? bias[c] : 0.f;
+	const int r0 = q_start[s], n = q_len[s];
+	for (int t = 0; t < n; t++) {
+		float xv = x[(size_t)(r0 + t) * ldx + c], a = b;
+#pragma unroll
+		for (int k = 0; k < MAXK; k++) {
+			if (k < K - 1) a += wk[k] * win[k];
+			else if (k == K - 1) a += wk[k] * xv;
+		}
+		y[(size_t)(r0 + t) * channels + c] = silu_f(a);
+#pragma unroll
+		for (int k = 0; k < MAXK - 1; k++)
+			if (k < K - 2) win[k] = win[k + 1];
+#pragma unroll
+		for (int k = 0; k < MAXK; k++)
+			if (k == K - 2) win[k] = xv;
+	}
+#pragma unroll
+	for (int k = 0; k < MAXK; k++)
+		if (k < K - 1) st[k] = win[k];
+}
+
+void cu_conv1d(float *y, const float *x, int ldx, void *state, const float *w,
+	       const float *bias, const tts_batch *b, int channels, int K)
+{
+	if (K < 2 || K > MAXK) {
+		fprintf(stderr, "tts: conv1d: kernel width %d not supported (2..%d)\n", K, MAXK);
+		exit(1);
+	}
+	if (b->n_seqs <= 0) return;
+	dim3 grid(cdiv(channels, 128), b->n_seqs);
+	conv1d_kernel<<<grid, 128, 0, tts_stream>>>(y, x, ldx, (float *)state, w, bias, b->q_start,
+						    b->q_len, b->slot, channels, K);
+	launchCheck();
+}
+
+/* SSD: one warp per (head, P row, sequence); lane holds state columns
+ * n = lane + 32 j (NPL of them) in registers; y by a warp reduction.  The
+ * state row is contiguous in N, so its read and write are coalesced. */
+#define SSD_WARPS 4
+struct ssd_geom {
+	int H, P, N, ld, x_dim, b_dim, xdiv, bdiv, cdiv_, pblocks;
+	float dt_min, dt_max;
+};
+
+template <int NPL>
+__global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int lddt,
+			   float *state, const float *dt_bias, const float *A_log, const float *D,
+			   const int32_t *q_start, const int32_t *q_len, const int32_t *slot,
+			   ssd_geom g)
+{
+	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	const int h = blockIdx.x / g.pblocks, p = (blockIdx.x % g.pblocks) * SSD_WARPS + warp;
+	const int s = blockIdx.y;
+	if (p >= g.P) return;
+	float *st = state + (((size_t)slot[s] * g.H + h) * g.P + p) * g.N;
+	float S[NPL];
+#pragma unroll
+	for (int j = 0; j < NPL; j++) {
+		int n = lane + 32 * j;
+		S[j] = n < g.N ? st[n] : 0.f;
+	}
+	const float A = -expf(A_log[h]), Dh = D[h], bias = dt_bias[h];
+	const int xo = (h / g.xdiv) * g.P + p, bo = g.x_dim + (h / g.bdiv) * g.N;
+	const int co = g.x_dim + g.b_dim + (h / g.cdiv_) * g.N;
+	const int r0 = q_start[s], n_tok = q_len[s];
+	for (int t = 0; t < n_tok; t++) {
+		const float *row = xbc + (size_t)(r0 + t) * g.ld;
+		float dt = softplus_f(dt_raw[(size_t)(r0 + t) * lddt + h] + bias);
+		dt = fminf(fmaxf(dt, g.dt_min), g.dt_max);
+		const float dA = expf(dt * A), xv = row[xo], dx = dt * xv;
+		float acc = 0.f;
+#pragma unroll
+		for (int j = 0; j < NPL; j++) {
+			int n = lane + 32 * j;
+			if (n < g.N) {
+				S[j] = S[j] * dA + dx * row[bo + n];
+				acc += S[j] * row[co + n];
+			}
+		}
+		acc = warp_sum(acc);
+		if (lane == 0) y[(size_t)(r0 + t) * g.H * g.P + (size_t)h * g.P + p] = acc + Dh * xv;
+	}
+#pragma unroll
+	for (int j = 0; j < NPL; j++) {
+		int n = lane + 32 * j;
+		if (n < g.N) st[n] = S[j];
+	}
+}
+
+void cu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *state,
+	    const float *dt_bias, const float *A_log, const float *D, const tts_model *m,
+	    const tts_batch *b)
+{
+	ssd_geom g;
+	g.H = m->m2_heads, g.P = m->m2_headdim, g.N = m->m2_state, g.ld = m->m2_conv_dim;
+	g.x_dim = m->m2_x_groups * g.P, g.b_dim = m->m2_b_groups * g.N;
+	g.xdiv = g.H / m->m2_x_groups, g.bdiv = g.H / m->m2_b_groups, g.cdiv_ = g.H / m->m2_c_groups;
+	g.pblocks = cdiv(g.P, SSD_WARPS);
+	g.dt_min = (float)m->m2_dt_min, g.dt_max = (float)m->m2_dt_max;
+	if (b->n_seqs <= 0) return;
+	dim3 grid(g.H * g.pblocks, b->n_seqs), blk(32 * SSD_WARPS);
+	float *st = (float *)state;
+#define SSD_LAUNCH(NPL) ssd_kernel<NPL><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, st, \
+		dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g)
+	if (g.N <= 32) SSD_LAUNCH(1);
+	else if (g.N <= 64) SSD_LAUNCH(2);
+	else if (g.N <= 128) SSD_LAUNCH(4);
+	else if (g.N <= 256) SSD_LAUNCH(8);
+	else {
+		fprintf(stderr, "tts: ssd: state size %d not supported (at most 256)\n", g.N);
+		exit(1);
+	}
+#undef SSD_LAUNCH
+	launchCheck();
+}
+
+/* Mamba-1 (checkpoints.md section 7): one thread per (channel c, sequence),
+ * its N state values in registers.  B of channel c is Bx group
+ * c / (N*rep), C is Cx group c / N, rep = E / d_xb; dt_b is added again
+ * before the softplus (the checkpoints were trained that way). */
+template <int MAXN>
+__global__ void m1_scan_kernel(float *y, const float *u, const float *dt, const float *dt_b,
+			       const float *Bx, const float *Cx, const float *z, float *state,
+			       const float *A_log, const float *D, const int32_t *q_start,
+			       const int32_t *q_len, const int32_t *slot, int E, int X, int N)
+{
+	int c = blockIdx.x * blockDim.x + threadIdx.x, s = blockIdx.y;
+	if (c >= E) return;
+	const int rep = E / X, bo = (c / (N * rep)) * N, co = (c / N) * N;
+	float *st = state + ((size_t)slot[s] * E + c) * N;
+	float S[MAXN], A[MAXN];
+#pragma unroll
+	for (int n = 0; n < MAXN; n++) {
+		S[n] = n < N ? st[n] : 0.f;
+		A[n] = n < N ? -expf(A_log[(size_t)c * N + n]) : 0.f;
+	}
+	const float Dc = D[c], bias = dt_b[c];
+	const int r0 = q_start[s], n_tok = q_len[s];
+	for (int t = 0; t < n_tok; t++) {
+		size_t r = r0 + t;
+		float uu = u[r * E + c], d = softplus_f(dt[r * E + c] + bias), acc = 0.f;
+		const float *Br = Bx + r * X + bo, *Cr = Cx + r * E + co;
+#pragma unroll
+		for (int n = 0; n < MAXN; n++) {
+			if (n < N) {
+				S[n] = expf(d * A[n]) * S[n] + d * Br[n] * uu;
+				acc += S[n] * Cr[n];
+			}
+		}
+		y[r * E + c] = (acc + Dc * uu) * silu_f(z[r * E + c]);
+	}
+#pragma unroll
+	for (int n = 0; n < MAXN; n++)
+		if (n < N) st[n] = S[n];
+}
+
+void cu_m1_scan(float *y, const float *u, const float *dt, const float *dt_b, const float *Bx,
+		const float *Cx, const float *z, void *state, const float *A_log, const float *D,
+		const tts_model *m, const tts_batch *b)
+{
+	int E = m->m1_d_inner, X = m->m1_d_xb, N = m->m1_state;
+	if (b->n_seqs <= 0) return;
+	dim3 grid(cdiv(E, 128), b->n_seqs);
+#define M1_LAUNCH(MN) m1_scan_kernel<MN><<<grid, 128, 0, tts_stream>>>(y, u, dt, dt_b, Bx, Cx, z, \
+		(float *)state, A_log, D, b->q_start, b->q_len, b->slot, E, X, N)
+	if (N <= 16) M1_LAUNCH(16);
+	else if (N <= 32) M1_LAUNCH(32);
+	else {
+		fprintf(stderr, "tts: m1_scan: state size %d not supported (at most 32)\n", N);
+		exit(1);
+	}
+#undef M1_LAUNCH
+	launchCheck();
+}
