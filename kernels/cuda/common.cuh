@@ -21,8 +21,11 @@ typedef __nv_bfloat16 bf16;
  * file:line and the reason, then exit 1 (the engine has no recovery path). */
 #define cudaCheck(call) tts_cuda_check((call), #call, __FILE__, __LINE__)
 #define cublasCheck(call) tts_cublas_check((call), #call, __FILE__, __LINE__)
-/* After every launch: a bad configuration shows up here, not later. */
-#define launchCheck() tts_cuda_check(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)
+/* After every launch: a bad configuration shows up here, not later; with
+ * TTS_CUDA_SYNC=1 in the environment it also waits for the kernel, so a
+ * fault inside it is reported at its own launch (for debugging). */
+#define launchCheck() tts_launch_check(__FILE__, __LINE__)
+void tts_launch_check(const char *file, int line);
 
 void tts_cuda_check(cudaError_t e, const char *call, const char *file, int line);
 void tts_cublas_check(cublasStatus_t s, const char *call, const char *file, int line);
@@ -81,6 +84,8 @@ void cu_matmul(float *y, const tts_w *w, const float *x, int rows);
 void cu_embed(float *y, const tts_w *emb, const int32_t *ids, int rows);
 void cu_rmsnorm(float *y, const float *x, const float *w, int rows, int dim, float eps);
 void cu_add(float *y, const float *x, size_t n);
+void cu_gather_rows(float *y, const float *x, const int32_t *idx, int n, int dim);
+void cu_repeat_groups(float *y, const float *x, int rows, int groups, int width, int rep);
 void cu_add_bias(float *y, const float *b, int rows, int dim);
 void cu_swiglu(float *y, const float *g, const float *u, int rows, int dim);
 void cu_rope(float *x, const int32_t *pos, int rows, int heads, int head_dim, int rot_dim,

@@ -80,9 +80,9 @@ void cu_swiglu(float *y, const float *g, const float *u, int rows, int dim)
 }
 
 /* Rotate-half RoPE: pairs (i, i + rot/2) of each head's first rot dims,
- * angle pos * inv_freq[i].  One thread per (row, head, pair).  The angle is
- * reduced in double precision: positions reach 1e5 and an fp32 angle there
- * is off by ~1e-2 rad; sincos of the reduced angle is then exact to fp32. */
+ * angle pos * inv_freq[i] rounded to float32 first, as transformers (and
+ * the CPU backend) compute it; sincosf reduces large angles exactly.  One
+ * thread per (row, head, pair). */
 __global__ void rope_kernel(float *x, const int32_t *pos, int rows, int heads, int hd, int rot,
 			    const float *inv_freq)
 {
@@ -92,9 +92,8 @@ __global__ void rope_kernel(float *x, const int32_t *pos, int rows, int heads, i
 	int i = (int)(t % half);
 	size_t rh = t / half;                      /* row * heads + head */
 	int r = (int)(rh / heads);
-	double a = (double)pos[r] * (double)inv_freq[i];
 	float s, c;
-	sincosf((float)remainder(a, 6.283185307179586), &s, &c);
+	sincosf((float)pos[r] * inv_freq[i], &s, &c);
 	float *p = x + rh * hd;
 	float x0 = p[i], x1 = p[i + half];
 	p[i] = x0 * c - x1 * s;
@@ -136,5 +135,58 @@ void cu_gated_rmsnorm(float *y, const float *x, const float *z, int ldz, const f
 	dim3 grid(rows, dim / group);
 	gated_rmsnorm_kernel<<<grid, group >= 1024 ? 512 : 128, 0, tts_stream>>>(y, x, z, ldz, w,
 									      dim, group, eps);
+	launchCheck();
+}
+
+/* y[i] = x[idx[i]] (rows of dim).  In place (y == x) it goes through a
+ * scratch copy, so rows are not overwritten before they are read; other
+ * overlaps of y and x are not supported. */
+__global__ void gather_rows_kernel(float *y, const float *x, const int32_t *idx, int dim)
+{
+	const float *xr = x + (size_t)idx[blockIdx.x] * dim;
+	float *yr = y + (size_t)blockIdx.x * dim;
+	for (int i = threadIdx.x; i < dim; i += blockDim.x) yr[i] = xr[i];
+}
+
+static float *gather_tmp;
+static size_t gather_cap;
+
+void cu_gather_rows(float *y, const float *x, const int32_t *idx, int n, int dim)
+{
+	if (n <= 0) return;
+	size_t bytes = (size_t)n * dim * sizeof(float);
+	float *dst = y;
+	if (y == x) {
+		if (bytes > gather_cap) {
+			cudaCheck(cudaStreamSynchronize(tts_stream));
+			if (gather_tmp) cudaCheck(cudaFree(gather_tmp));
+			cudaCheck(cudaMalloc(&gather_tmp, bytes));
+			gather_cap = bytes;
+		}
+		dst = gather_tmp;
+	}
+	gather_rows_kernel<<<n, 256, 0, tts_stream>>>(dst, x, idx, dim);
+	launchCheck();
+	if (dst != y)
+		cudaCheck(cudaMemcpyAsync(y, dst, bytes, cudaMemcpyDeviceToDevice, tts_stream));
+}
+
+/* y[r][(g*rep + k)*width + d] = x[r][g*width + d] */
+__global__ void repeat_groups_kernel(float *y, const float *x, size_t n, int groups, int width,
+				     int rep)
+{
+	size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (t >= n) return;
+	size_t ow = (size_t)groups * rep * width;
+	size_t r = t / ow;
+	int e = (int)(t % ow), d = e % width, g = e / (width * rep);
+	y[t] = x[r * groups * width + (size_t)g * width + d];
+}
+
+void cu_repeat_groups(float *y, const float *x, int rows, int groups, int width, int rep)
+{
+	size_t n = (size_t)rows * groups * rep * width;
+	if (!n) return;
+	repeat_groups_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(y, x, n, groups, width, rep);
 	launchCheck();
 }

@@ -30,6 +30,18 @@ void tts_cublas_check(cublasStatus_t s, const char *call, const char *file, int 
 	exit(1);
 }
 
+static int debug_sync = -1;
+
+void tts_launch_check(const char *file, int line)
+{
+	tts_cuda_check(cudaGetLastError(), "kernel launch", file, line);
+	if (debug_sync < 0) {
+		const char *e = getenv("TTS_CUDA_SYNC");
+		debug_sync = e && *e && strcmp(e, "0") != 0;
+	}
+	if (debug_sync) tts_cuda_check(cudaStreamSynchronize(tts_stream), "kernel run", file, line);
+}
+
 /* ---- memory ---- */
 
 static void *cu_alloc(size_t bytes)
@@ -269,6 +281,8 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	o->embed = cu_embed;
 	o->rmsnorm = cu_rmsnorm;
 	o->add = cu_add;
+	o->gather_rows = cu_gather_rows;
+	o->repeat_groups = cu_repeat_groups;
 	o->add_bias = cu_add_bias;
 	o->swiglu = cu_swiglu;
 	o->rope = cu_rope;

@@ -1,29 +1,32 @@
 /* sample.cu — one token per row of logits on the GPU, one block per row,
- * no sort.  The rule (the same as the CPU backend's; see REQUESTS/DESIGN):
- *   logprob = l[tok] - logsumexp(l)            (T = 1, unmodified logits)
- *   T == 0: argmax, lowest index on ties.
- *   else s = l / T, p = exp(s - max s); keep s >= (k-th largest s) when
- *   top_k > 0; drop p < min_p (max p is 1); top_p < 1: keep p >= tau, tau
- *   the largest value whose kept mass at or above it reaches top_p times
- *   the kept total (= the sorted-prefix cut, ties kept); then with u from
- *   Philox4x32-10 (key p.key, counter (sample, step, 0, 0)),
- *   r = u * total, and the token is the first in vocabulary order whose
- *   running kept mass exceeds r.
- * Thresholds are found by radix selection over the float bits (4 passes of
- * 8-bit digits); the draw is a block prefix scan over contiguous chunks. */
+ * by the rule of lib/philox.h (lib/sample.c is the CPU reference): greedy
+ * or temperature, then top-k and top-p in rank order (logit descending,
+ * id ascending), then min-p, then an inverse-CDF draw in token-id order,
+ * all in double; logprob under the untouched softmax at temperature 1.
+ *
+ * No sort.  Each token gets a 64-bit rank key, its logit's ordered bits
+ * above its complemented id, so the rank order is the key order and keys
+ * are distinct.  "The first k in rank order" is then "key >= the k-th
+ * largest key", and the top-p prefix is "key >= the largest key whose mass
+ * at or above reaches p*S": both found by radix selection, 8 bits a pass,
+ * stopping as soon as the chosen bucket holds one token.  The draw is a
+ * block prefix scan over contiguous id chunks.  Sums run in another order
+ * than on the CPU; that changes a token only when the uniform falls within
+ * rounding of a boundary (philox.h). */
 #include <climits>
 #include "common.cuh"
 
 #define SB 1024
 
+/* Random123's Philox4x32-10, as lib/philox.c */
 __device__ __forceinline__ void philox4x32_10(uint32_t k0, uint32_t k1, uint32_t c[4])
 {
 	for (int i = 0; i < 10; i++) {
+		if (i) k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
 		uint32_t lo0 = 0xD2511F53u * c[0], hi0 = __umulhi(0xD2511F53u, c[0]);
 		uint32_t lo1 = 0xCD9E8D57u * c[2], hi1 = __umulhi(0xCD9E8D57u, c[2]);
 		uint32_t n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
 		c[0] = n0, c[1] = lo1, c[2] = n2, c[3] = lo0;
-		k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
 	}
 }
 
@@ -33,40 +36,108 @@ __device__ __forceinline__ uint32_t okey(float f)
 	uint32_t b = __float_as_uint(f);
 	return b & 0x80000000u ? ~b : b | 0x80000000u;
 }
-__device__ __forceinline__ float okey_inv(uint32_t k)
-{
-	return __uint_as_float(k & 0x80000000u ? k & 0x7fffffffu : ~k);
-}
 
 struct row_view {
 	const float *l;
-	float T, smax, sk, minp, tau;
-	__device__ float s(int i) const { return l[i] / T; }
-	__device__ float p(int i) const { return expf(s(i) - smax); }
-	/* kept by top-k and min-p (before the top-p cut) */
-	__device__ bool pre(int i, float *pi) const
-	{
-		float si = s(i);
-		*pi = expf(si - smax);
-		return si >= sk && *pi >= minp;
-	}
+	double T, m;
+	__device__ uint64_t key(int i) const { return (uint64_t)okey(l[i]) << 32 | (uint32_t)~i; }
+	__device__ double w(int i) const { return exp((double)l[i] / T - m); }
 };
 
-__global__ void sample_kernel(int32_t *tok, float *logprob, const float *logits,
-			      const tts_sample_params *params, int vocab)
+struct sel_shared {
+	unsigned cnt[256];
+	double mass[256];
+	int b, single;
+	unsigned kk;
+	double above;
+	unsigned long long found;
+};
+
+__device__ double block_sum_d(double v, double *sh)
 {
+	int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+	__syncthreads();
+	if (lane == 0) sh[w] = v;
+	__syncthreads();
+	v = lane < nw ? sh[lane] : 0.0;
+	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+/* Among tokens with key >= floor: by_mass 0, the k-th largest key; by_mass
+ * 1, the largest key v with sum of w over keys >= v reaching target (floor
+ * itself when rounding leaves none: keep them all). */
+__device__ uint64_t radix_select(const row_view &R, int vocab, uint64_t floor, int by_mass,
+				 unsigned k, double target, sel_shared &sh)
+{
+	const int tid = threadIdx.x;
+	uint64_t prefix = 0, mask = 0;
+	double above = 0.0;
+	for (int shift = 56; shift >= 0; shift -= 8) {
+		if (tid < 256) sh.cnt[tid] = 0, sh.mass[tid] = 0.0;
+		__syncthreads();
+		for (int i = tid; i < vocab; i += SB) {
+			uint64_t K = R.key(i);
+			if (K < floor || (K & mask) != prefix) continue;
+			int d = (int)(K >> shift) & 255;
+			atomicAdd(&sh.cnt[d], 1u);
+			if (by_mass) atomicAdd(&sh.mass[d], R.w(i));
+		}
+		__syncthreads();
+		if (tid == 0) {
+			int b = 255;
+			if (!by_mass) {
+				unsigned acc = 0;
+				for (; b >= 0; b--) {
+					if (acc + sh.cnt[b] >= k) break;
+					acc += sh.cnt[b];
+				}
+				k -= acc;
+			} else {
+				double acc = above;
+				for (; b >= 0; b--) {
+					if (acc + sh.mass[b] >= target) break;
+					acc += sh.mass[b];
+				}
+				above = acc;
+			}
+			sh.b = b, sh.kk = k, sh.above = above, sh.single = b >= 0 && sh.cnt[b] == 1;
+		}
+		__syncthreads();
+		const int b = sh.b, single = sh.single;
+		k = sh.kk, above = sh.above;
+		__syncthreads();
+		if (b < 0) return floor;
+		prefix |= (uint64_t)b << shift, mask |= 255ull << shift;
+		if (single) {      /* one token left in the bucket: it is the answer */
+			for (int i = tid; i < vocab; i += SB) {
+				uint64_t K = R.key(i);
+				if (K >= floor && (K & mask) == prefix) sh.found = K;
+			}
+			__syncthreads();
+			prefix = sh.found;
+			__syncthreads();
+			return prefix;
+		}
+	}
+	return prefix;
+}
+
+__global__ void __launch_bounds__(SB)
+sample_kernel(int32_t *tok, float *logprob, const float *logits, const tts_sample_params *params,
+	      int vocab)
+{
+	__shared__ double shd[32];
 	__shared__ float shf[32];
 	__shared__ int shi[32];
-	__shared__ float histf[256];
-	__shared__ unsigned histu[256];
-	__shared__ unsigned sel_prefix;
-	__shared__ float sel_above;
-	__shared__ int sel_done, pick;
+	__shared__ sel_shared sel;
+	__shared__ int pick;
 	const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
 	const float *l = logits + (size_t)blockIdx.x * vocab;
 	const tts_sample_params P = params[blockIdx.x];
 
-	/* max and argmax (lowest index on ties) */
+	/* max and argmax (lowest id on ties) */
 	float bv = -INFINITY;
 	int bi = INT_MAX;
 	for (int i = tid; i < vocab; i += SB) {
@@ -90,139 +161,89 @@ __global__ void sample_kernel(int32_t *tok, float *logprob, const float *logits,
 		if (lane == 0) shf[0] = bv, shi[0] = bi;
 	}
 	__syncthreads();
-	const float mx = shf[0];
-	const int amax = shi[0];
-	float z = 0.f;
-	for (int i = tid; i < vocab; i += SB) z += expf(l[i] - mx);
-	z = block_sum(z, shf);
-	const float logz = mx + logf(z);
+	const float M = shf[0];
+	const int best = shi[0];
+	double z = 0.0;
+	for (int i = tid; i < vocab; i += SB) z += exp((double)l[i] - M);
+	z = block_sum_d(z, shd);
+	const double logz = (double)M + log(z);
 
 	if (!(P.temperature > 0.f)) {
-		if (tid == 0) tok[blockIdx.x] = amax, logprob[blockIdx.x] = l[amax] - logz;
+		if (tid == 0) tok[blockIdx.x] = best, logprob[blockIdx.x] = (float)(l[best] - logz);
 		return;
 	}
 	row_view R;
-	R.l = l, R.T = P.temperature, R.smax = mx / P.temperature, R.sk = -INFINITY;
-	R.minp = P.min_p > 0.f ? P.min_p : 0.f, R.tau = 0.f;
+	R.l = l, R.T = (double)P.temperature, R.m = (double)M / (double)P.temperature;
 
-	/* top-k: the k-th largest s, by radix selection on its ordered bits */
-	if (P.top_k > 0 && P.top_k < vocab) {
-		unsigned prefix = 0, mask = 0;
-		int kk = P.top_k;
-		for (int shift = 24; shift >= 0; shift -= 8) {
-			if (tid < 256) histu[tid] = 0;
-			__syncthreads();
-			for (int i = tid; i < vocab; i += SB) {
-				uint32_t k = okey(R.s(i));
-				if ((k & mask) == prefix) atomicAdd(&histu[(k >> shift) & 255], 1u);
-			}
-			__syncthreads();
-			if (tid == 0) {
-				unsigned acc = 0;
-				int b = 255;
-				for (; b > 0; b--) {
-					if (acc + histu[b] >= (unsigned)kk) break;
-					acc += histu[b];
-				}
-				sel_prefix = prefix | (unsigned)b << shift;
-				shi[0] = kk - (int)acc;
-			}
-			__syncthreads();
-			prefix = sel_prefix, mask |= 255u << shift, kk = shi[0];
-			__syncthreads();
-		}
-		R.sk = okey_inv(prefix);
-	}
-
-	/* top-p: the largest tau with kept mass at or above tau >= top_p * total */
+	uint64_t thr = 0;
+	if (P.top_k > 0 && P.top_k < vocab)
+		thr = radix_select(R, vocab, 0, 0, (unsigned)P.top_k, 0.0, sel);
 	if (P.top_p < 1.f) {
-		float tot = 0.f, pi;
+		double S = 0.0;
 		for (int i = tid; i < vocab; i += SB)
-			if (R.pre(i, &pi)) tot += pi;
-		tot = block_sum(tot, shf);
-		const float target = P.top_p * tot;
-		unsigned prefix = 0, mask = 0;
-		float above = 0.f;
-		if (tid == 0) sel_done = 0;
-		for (int shift = 24; shift >= 0; shift -= 8) {
-			if (tid < 256) histf[tid] = 0.f;
-			__syncthreads();
-			for (int i = tid; i < vocab; i += SB) {
-				if (!R.pre(i, &pi)) continue;
-				uint32_t k = __float_as_uint(pi);
-				if ((k & mask) == prefix) atomicAdd(&histf[(k >> shift) & 255], pi);
-			}
-			__syncthreads();
-			if (tid == 0 && !sel_done) {
-				float acc = above;
-				int b = 255;
-				for (; b >= 0; b--) {
-					if (acc + histf[b] >= target) break;
-					acc += histf[b];
-				}
-				if (b < 0) sel_done = 1, sel_prefix = 0;   /* rounding: keep all */
-				else sel_prefix = prefix | (unsigned)b << shift, sel_above = acc;
-			}
-			__syncthreads();
-			prefix = sel_prefix, above = sel_above, mask |= 255u << shift;
-			int done = sel_done;
-			__syncthreads();
-			if (done) break;
-		}
-		R.tau = __uint_as_float(prefix);
+			if (R.key(i) >= thr) S += R.w(i);
+		S = block_sum_d(S, shd);
+		thr = radix_select(R, vocab, thr, 1, 0, (double)P.top_p * S, sel);
 	}
+	const double minp = P.min_p > 0.f ? (double)P.min_p : -1.0;
 
-	/* the draw: each thread a contiguous chunk, a block scan of chunk sums */
-	const int chunk = (vocab + SB - 1) / SB, i0 = tid * chunk, i1 = min(i0 + chunk, vocab);
-	float loc = 0.f, pi;
+	/* the draw: thread tid owns ids [i0, i1); block scan of chunk sums */
+	const int chunk = (vocab + SB - 1) / SB, i0 = min(tid * chunk, vocab), i1 = min(i0 + chunk, vocab);
+	double loc = 0.0;
 	int last = -1;
-	for (int i = i0; i < i1; i++)
-		if (R.pre(i, &pi) && pi >= R.tau) loc += pi, last = i;
-	float inc = loc;
+	for (int i = i0; i < i1; i++) {
+		if (R.key(i) < thr) continue;
+		double wi = R.w(i);
+		if (wi >= minp) loc += wi, last = i;
+	}
+	double inc = loc;
 	for (int o = 1; o < 32; o <<= 1) {
-		float v = __shfl_up_sync(0xffffffffu, inc, o);
+		double v = __shfl_up_sync(0xffffffffu, inc, o);
 		if (lane >= o) inc += v;
 	}
-	float wex = __shfl_up_sync(0xffffffffu, inc, 1);   /* exclusive within the warp */
-	if (lane == 0) wex = 0.f;
+	double wex = __shfl_up_sync(0xffffffffu, inc, 1);   /* exclusive within the warp */
+	if (lane == 0) wex = 0.0;
 	__syncthreads();
-	if (lane == 31) shf[w] = inc;
+	if (lane == 31) shd[w] = inc;
 	if (tid == 0) pick = INT_MAX;
 	__syncthreads();
 	if (w == 0) {
-		float v = shf[lane], x = v;
+		double v = shd[lane], x = v;
 		for (int o = 1; o < 32; o <<= 1) {
-			float t = __shfl_up_sync(0xffffffffu, x, o);
+			double t = __shfl_up_sync(0xffffffffu, x, o);
 			if (lane >= o) x += t;
 		}
-		shf[lane] = x - v;             /* exclusive prefix of each warp */
-		if (lane == 31) histf[0] = x;  /* total kept mass */
+		shd[lane] = x - v;          /* exclusive prefix of each warp */
+		if (lane == 31) sel.above = x;   /* total kept mass */
 	}
 	__syncthreads();
-	const float excl = shf[w] + wex, total = histf[0];
+	const double excl = shd[w] + wex, total = sel.above;
 	uint32_t c[4] = {P.sample, P.step, 0u, 0u};
 	philox4x32_10(P.key[0], P.key[1], c);
-	const float r = (float)(c[0] >> 8) * 0x1p-24f * total;
-	if (loc > 0.f && excl <= r && r < excl + loc) {
-		float acc = excl;
+	const double u = (double)((((uint64_t)c[0] << 32) | c[1]) >> 11) * 0x1p-53;
+	const double t = u * total;
+	if (loc > 0.0 && excl <= t && t < excl + loc) {
+		double run = excl;
 		int got = last;
 		for (int i = i0; i < i1; i++) {
-			if (!(R.pre(i, &pi) && pi >= R.tau)) continue;
-			acc += pi;
-			if (acc > r) { got = i; break; }
+			if (R.key(i) < thr) continue;
+			double wi = R.w(i);
+			if (wi < minp) continue;
+			run += wi;
+			if (run > t) { got = i; break; }
 		}
 		atomicMin(&pick, got);
 	}
 	__syncthreads();
-	if (pick == INT_MAX) {                 /* r at the very top: the last kept token */
-		int m = block_max((float)last, shf);
+	if (pick == INT_MAX) {   /* rounding left none: the last kept token */
+		int m = (int)block_max((float)last, shf);
 		if (tid == 0) pick = m;
 		__syncthreads();
 	}
 	if (tid == 0) {
-		int t = pick < 0 ? amax : pick;
-		tok[blockIdx.x] = t;
-		logprob[blockIdx.x] = l[t] - logz;
+		int tk = pick < 0 ? best : pick;
+		tok[blockIdx.x] = tk;
+		logprob[blockIdx.x] = (float)(l[tk] - logz);
 	}
 }
 

@@ -1,0 +1,14 @@
+# mk/cuda.mk — check-gpu: the CUDA backend against the CPU backend, op by op
+# and end to end (tests/gpu/check_ops.c).  Needs a GPU to run; without one,
+# or without CUDA built, the harness says so and exits 77.
+GPU_CHECK = $(BUILD)/tests/gpu/check_ops
+
+$(GPU_CHECK): tests/gpu/check_ops.c tests/unit/synth_model.h $(LIBTTS) $(CUDA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CUDA_OBJ) $(LIBTTS) $(LDLIBS) $(CUDA_LIBS)
+
+.PHONY: check-gpu-build
+check-gpu-build: deps $(GPU_CHECK)
+
+check-gpu: deps $(GPU_CHECK)
+	$(GPU_CHECK)
