@@ -3,8 +3,9 @@
 # record the machine, build with the Debian libraries from SYSROOT linked
 # statically (that machine has no -dev packages), run tests/gpu/check_ops
 # (every CUDA op against the CPU backend, then the forward pass and the
-# sampler) with kernel faults attributed to their launch, and leave every
-# log in $OUT (default out/).
+# sampler) with kernel faults attributed to their launch, then
+# bench/gpu-bench.sh (BENCH=0 skips it); every log is left in $OUT
+# (default out/).
 # Usage: bench/gpu-check.sh            (SYSROOT defaults to .dev/sysroot)
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -35,5 +36,10 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && command -v compute-sanitizer >/dev/nul
 	compute-sanitizer --tool memcheck build/gpu/tests/gpu/check_ops \
 		>"$OUT/memcheck.log" 2>&1
 	tail -60 "$OUT/memcheck.log"
+fi
+# the bench in the same machine session (BENCH=0 skips it)
+if [ "${BENCH:-1}" = 1 ] && [ "$rc" -ne 77 ]; then
+	echo "gpu-check: bench"
+	sh bench/gpu-bench.sh
 fi
 exit "$rc"

@@ -12,3 +12,11 @@ check-gpu-build: deps $(GPU_CHECK)
 
 check-gpu: deps $(GPU_CHECK)
 	$(GPU_CHECK)
+
+# bench_ops: the GPU's copy bandwidth and matmul rate and the decode ops'
+# times (bench/gpu-bench.sh runs it on the GPU machine).
+GPU_BENCH = $(BUILD)/tests/gpu/bench_ops
+$(GPU_BENCH): tests/gpu/bench_ops.c $(LIBTTS) $(CUDA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CUDA_OBJ) $(LIBTTS) $(LDLIBS) $(CUDA_LIBS)
+check-gpu-build: $(GPU_BENCH)

@@ -1,0 +1,20 @@
+#!/bin/sh
+# bench/gpu-bench.sh — on the GPU machine: the device's copy bandwidth and
+# bf16 matmul rate, and the CUDA ops' times at the shapes of an 8B decode
+# step (tests/gpu/bench_ops.c), at batch 128 and 1; log in $OUT/bench.log.
+# Builds like bench/gpu-check.sh (static Debian libraries from SYSROOT).
+set -u
+cd "$(dirname "$0")/.." || exit 2
+OUT=${OUT:-out}
+SYSROOT=${SYSROOT:-.dev/sysroot}
+mkdir -p "$OUT"
+make -j"$(nproc)" STATIC=1 SYSROOT="$SYSROOT" BUILD=build/gpu check-gpu-build \
+	>"$OUT/build-bench.log" 2>&1 || { tail -40 "$OUT/build-bench.log"; exit 1; }
+{
+	nvidia-smi --query-gpu=name,clocks.sm,clocks.mem,memory.total --format=csv
+	build/gpu/tests/gpu/bench_ops 128
+	build/gpu/tests/gpu/bench_ops 1
+} >"$OUT/bench.log" 2>&1
+rc=$?
+cat "$OUT/bench.log"
+exit "$rc"
