@@ -31,6 +31,11 @@ TTS_CUDA_SYNC=1 OMP_NUM_THREADS=$(nproc) build/gpu/tests/gpu/check_ops >"$OUT/ch
 rc=$?
 cat "$OUT/check-gpu.log"
 echo "gpu-check: check_ops exit $rc"
+# the first attention kernel (one sequence a block), kept to check against
+TTS_CUDA_ATTN=simple CHECK_ONLY=attention TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
+	>"$OUT/check-gpu-attn-simple.log" 2>&1
+echo "gpu-check: simple attention kernel, exit $?"
+grep -v '^kv_' "$OUT/check-gpu-attn-simple.log"
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && command -v compute-sanitizer >/dev/null 2>&1 \
 	&& [ -n "${SANITIZE:-}" ]; then
 	compute-sanitizer --tool memcheck build/gpu/tests/gpu/check_ops \

@@ -4,6 +4,7 @@
  * decode), so each KV block is read from memory once for the G = Hq/Hkv
  * query heads times QT rows that share it; scores, the running max and sum
  * and the output accumulator live in shared memory (online softmax). */
+#include <cstring>
 #include "common.cuh"
 
 #define KB TTS_KV_BLOCK
@@ -142,17 +143,206 @@ __global__ void attn_kernel(float *out, const float *q, const bf16 *kc, const bf
 	}
 }
 
+/* The tiled kernel: a thread block takes QT consecutive rows of the batch
+ * (of any sequences), one KV head and one split of the key blocks.  At key
+ * block j it groups its rows by the block id their sequences hold there:
+ * rows of one prompt in prefill, and sibling samples in decode, share the
+ * blocks of their common prefix, so such a block is read once for all of
+ * them (shared-prefix attention); blocks past the fork are read per row.
+ * With several splits, each writes its partial (max, sum, output) and a
+ * second kernel merges them (flash decoding): that keeps the GPU full when
+ * there are few rows and long contexts. */
+__global__ void attn_tile_kernel(float *out, float *part_o, float2 *part_ml, const float *q,
+				 const bf16 *kc, const bf16 *vc, const int32_t *seq_of_row,
+				 const int32_t *block_table, int max_blocks, const int32_t *pos,
+				 int rows, int n_heads, int n_kv, int hd, int QT, int bps, float scale)
+{
+	extern __shared__ float sm[];
+	const int G = n_heads / n_kv, kvh = blockIdx.y, split = blockIdx.z;
+	const int tid = threadIdx.x, nt = blockDim.x;
+	const int r0 = blockIdx.x * QT, nq = min(QT, rows - r0), nv = nq * G, hdp = hd + 1;
+	float *Q = sm, *O = Q + QT * G * hd, *K = O + QT * G * hd, *V = K + KB * hdp;
+	float *S = V + KB * hd, *M = S + QT * G * KB, *L = M + QT * G, *C = L + QT * G;
+	int *P = (int *)(C + QT * G), *SEQ = P + QT, *BID = SEQ + QT;
+	const size_t ldq = (size_t)n_heads * hd;
+
+	for (int e = tid; e < nv * hd; e += nt) {
+		int v = e / hd, d = e % hd, i = v / G, g = v % G;
+		Q[e] = q[(r0 + i) * ldq + (size_t)(kvh * G + g) * hd + d] * scale;
+		O[e] = 0.f;
+	}
+	for (int v = tid; v < nv; v += nt) M[v] = -INFINITY, L[v] = 0.f;
+	for (int i = tid; i < nq; i += nt) P[i] = pos[r0 + i], SEQ[i] = seq_of_row[r0 + i];
+	__syncthreads();
+	int maxpos = 0;
+	for (int i = 0; i < nq; i++) maxpos = max(maxpos, P[i]);
+	const int j0 = split * bps, j1 = min(j0 + bps, maxpos / KB + 1);
+
+	for (int j = j0; j < j1; j++) {
+		if (tid < nq)
+			BID[tid] = j * KB <= P[tid] ? block_table[(size_t)SEQ[tid] * max_blocks + j] : -1;
+		__syncthreads();
+		unsigned pending = 0;
+		for (int i = 0; i < nq; i++)
+			if (BID[i] >= 0) pending |= 1u << i;
+		while (pending) {
+			const int bid = BID[__ffs(pending) - 1];
+			unsigned mem = 0;
+			for (int i = 0; i < nq; i++)
+				if ((pending >> i & 1) && BID[i] == bid) mem |= 1u << i;
+			pending &= ~mem;
+			size_t base = ((size_t)bid * n_kv + kvh) * KB * hd;
+			for (int e = tid; e < KB * hd; e += nt) {
+				K[(e / hd) * hdp + e % hd] = __bfloat162float(kc[base + e]);
+				V[e] = __bfloat162float(vc[base + e]);
+			}
+			__syncthreads();
+			for (int e = tid; e < nv * KB; e += nt) {
+				int v = e / KB, t = e % KB, i = v / G;
+				if (!(mem >> i & 1)) continue;
+				float a = -INFINITY;
+				if (j * KB + t <= P[i]) {
+					const float *qv = Q + v * hd, *kv = K + t * hdp;
+					a = 0.f;
+					for (int d = 0; d < hd; d++) a += qv[d] * kv[d];
+				}
+				S[e] = a;
+			}
+			__syncthreads();
+			for (int v = tid; v < nv; v += nt) {
+				if (!(mem >> (v / G) & 1)) continue;
+				float mo = M[v], mx = mo;
+				for (int t = 0; t < KB; t++) mx = fmaxf(mx, S[v * KB + t]);
+				float c = mx == -INFINITY ? 1.f : expf(mo - mx), l = L[v] * c;
+				for (int t = 0; t < KB; t++) {
+					float sc = S[v * KB + t];
+					float pr = sc == -INFINITY ? 0.f : expf(sc - mx);
+					S[v * KB + t] = pr;
+					l += pr;
+				}
+				M[v] = mx, L[v] = l, C[v] = c;
+			}
+			__syncthreads();
+			for (int e = tid; e < nv * hd; e += nt) {
+				int v = e / hd, d = e % hd;
+				if (!(mem >> (v / G) & 1)) continue;
+				float a = O[e] * C[v];
+				for (int t = 0; t < KB; t++) a += S[v * KB + t] * V[t * hd + d];
+				O[e] = a;
+			}
+			__syncthreads();
+		}
+		__syncthreads();   /* BID is rewritten next */
+	}
+	for (int e = tid; e < nv * hd; e += nt) {
+		int v = e / hd, d = e % hd, i = v / G, g = v % G;
+		size_t o = (r0 + i) * ldq + (size_t)(kvh * G + g) * hd + d;
+		if (gridDim.z == 1) out[o] = O[e] / L[v];
+		else part_o[split * rows * ldq + o] = O[e];
+	}
+	if (gridDim.z > 1)
+		for (int v = tid; v < nv; v += nt) {
+			int i = v / G, g = v % G;
+			part_ml[((size_t)split * rows + r0 + i) * n_heads + kvh * G + g] = make_float2(M[v], L[v]);
+		}
+}
+
+/* out = sum_s e^(M_s - m) O_s / sum_s e^(M_s - m) L_s; one block per (row, head) */
+__global__ void attn_merge_kernel(float *out, const float *part_o, const float2 *part_ml,
+				  int rows, int n_heads, int hd, int n_split)
+{
+	const int r = blockIdx.x, h = blockIdx.y;
+	const size_t ldq = (size_t)n_heads * hd, stride = (size_t)rows * ldq;
+	float m = -INFINITY;
+	for (int s = 0; s < n_split; s++) m = fmaxf(m, part_ml[((size_t)s * rows + r) * n_heads + h].x);
+	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+		float num = 0.f, den = 0.f;
+		for (int s = 0; s < n_split; s++) {
+			float2 ml = part_ml[((size_t)s * rows + r) * n_heads + h];
+			if (ml.y == 0.f) continue;
+			float f = expf(ml.x - m);
+			den += f * ml.y;
+			num += f * part_o[s * stride + r * ldq + (size_t)h * hd + d];
+		}
+		out[r * ldq + (size_t)h * hd + d] = num / den;
+	}
+}
+
+static size_t attn_tile_smem(int qt, int G, int hd)
+{
+	return attn_smem(qt, G, hd) + 2 * (size_t)qt * sizeof(int);
+}
+
+static float *part_o;
+static float2 *part_ml;
+static size_t part_cap;   /* floats in part_o */
+
+static void attention_tiled(float *out, const float *q, const void *kc, const void *vc,
+			    const tts_batch *b, int n_heads, int n_kv, int head_dim, size_t smem_cap)
+{
+	const int G = n_heads / n_kv;
+	int qt = 16;
+	while (qt > 1 && attn_tile_smem(qt, G, head_dim) > smem_cap) qt /= 2;
+	size_t smem = attn_tile_smem(qt, G, head_dim);
+	if (smem > smem_cap) {
+		fprintf(stderr, "tts: attention: head_dim %d with %d query heads per KV head needs "
+			"%zu bytes of shared memory\n", head_dim, G, smem);
+		exit(1);
+	}
+	const int tiles = cdiv(b->rows, qt), nblk = cdiv(b->max_ctx > 0 ? b->max_ctx : 1, KB);
+	/* split the keys until there are about two blocks per multiprocessor,
+	 * keeping at least 4 KV blocks (64 keys) per split */
+	int n_split = cdiv(2 * tts_num_sms, tiles * n_kv);
+	n_split = max(1, min(n_split, nblk / 4));
+	const int bps = cdiv(nblk, n_split);
+	n_split = cdiv(nblk, bps);
+	if (n_split > 1) {
+		size_t need = (size_t)n_split * b->rows * n_heads * head_dim;
+		if (need > part_cap) {
+			cudaCheck(cudaStreamSynchronize(tts_stream));
+			if (part_o) cudaCheck(cudaFree(part_o));
+			if (part_ml) cudaCheck(cudaFree(part_ml));
+			part_cap = need + need / 2;
+			cudaCheck(cudaMalloc(&part_o, part_cap * sizeof(float)));
+			cudaCheck(cudaMalloc(&part_ml, part_cap / head_dim * sizeof(float2)));
+		}
+	}
+	dim3 grid(tiles, n_kv, n_split);
+	attn_tile_kernel<<<grid, 256, smem, tts_stream>>>(out, part_o, part_ml, q, (const bf16 *)kc,
+							   (const bf16 *)vc, b->seq_of_row,
+							   b->block_table, b->max_blocks, b->pos,
+							   b->rows, n_heads, n_kv, head_dim, qt, bps,
+							   1.f / sqrtf((float)head_dim));
+	launchCheck();
+	if (n_split > 1) {
+		attn_merge_kernel<<<dim3(b->rows, n_heads), 128, 0, tts_stream>>>(
+			out, part_o, part_ml, b->rows, n_heads, head_dim, n_split);
+		launchCheck();
+	}
+}
+
+/* TTS_CUDA_ATTN=simple selects the first kernel (one sequence per block,
+ * no sharing, no split), kept as a second implementation to check against. */
 void cu_attention(float *out, const float *q, const void *kc, const void *vc,
 		  const tts_batch *b, int n_heads, int n_kv, int head_dim)
 {
-	static int attr_set;
+	static int attr_set, simple;
 	const size_t smem_cap = 160 << 10;
 	if (!attr_set) {
 		cudaCheck(cudaFuncSetAttribute(attn_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
 					       (int)smem_cap));
+		cudaCheck(cudaFuncSetAttribute(attn_tile_kernel,
+					       cudaFuncAttributeMaxDynamicSharedMemorySize,
+					       (int)smem_cap));
+		const char *e = getenv("TTS_CUDA_ATTN");
+		simple = e && strcmp(e, "simple") == 0;
 		attr_set = 1;
 	}
 	if (b->rows <= 0 || b->n_seqs <= 0) return;
+	if (!simple) {
+		attention_tiled(out, q, kc, vc, b, n_heads, n_kv, head_dim, smem_cap);
+		return;
+	}
 	int G = n_heads / n_kv;
 	int qt = b->max_q_len < 16 ? b->max_q_len : 16;
 	if (qt < 1) qt = 1;

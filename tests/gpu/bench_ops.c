@@ -137,6 +137,16 @@ main(int argc, char **argv)
 	double kvbytes = 2.0 * B * ctx * 8 * 128 * 2;
 	printf("attention     decode B %d ctx %d: %.1f us, %.0f GB/s of KV\n", B, ctx, t_att * 1e6,
 	       kvbytes / t_att / 1e9);
+	/* the same with the samples of one 208-token prompt: 13 shared blocks */
+	for (int i = 1; i < B; i++)
+		for (int j = 0; j < 13; j++)
+			bt[(size_t)i * mb + j] = bt[j];
+	G->upload(db, hb, ((size_t)7 * B + (size_t)B * mb) * 4);
+	double t_att_sh;
+	TIMEIT(t_att_sh, 20, G->attention(y, x, kc, vc, &bb, 32, 8, 128));
+	double kv_sh = 2.0 * ((double)B * (ctx - 208) + 208) * 8 * 128 * 2;
+	printf("attention     decode B %d ctx %d, 208 shared: %.1f us, %.0f GB/s of distinct KV\n",
+	       B, ctx, t_att_sh * 1e6, kv_sh / t_att_sh / 1e9);
 	printf("small ops     rmsnorm %.1f  add %.1f  swiglu %.1f  rope %.1f  kv_write %.1f us\n",
 	       t_norm * 1e6, t_add * 1e6, t_swi * 1e6, t_rope * 1e6, t_kvw * 1e6);
 	printf("projections   qkv %.1f  o %.1f  gate+up %.1f  down %.1f us\n", t_qkv * 1e6,

@@ -465,8 +465,21 @@ bf16_cache_to_f(const void *g, size_t n)
 /* n sequences with q_len/ctx_len; KV for positions before the step written
  * by a first kv_write of the earlier tokens */
 static void
+check_attention_shared(const char *what, int n, const int *q_len, const int *ctx_len, int Hq,
+		       int Hk, int hd, int shared);
+
+static void
 check_attention(const char *what, int n, const int *q_len, const int *ctx_len, int Hq, int Hk,
 		int hd)
+{
+	check_attention_shared(what, n, q_len, ctx_len, Hq, Hk, hd, 0);
+}
+
+/* shared > 0: every sequence's first `shared` blocks are sequence 0's (a
+ * prompt's samples after the fork), written once */
+static void
+check_attention_shared(const char *what, int n, const int *q_len, const int *ctx_len, int Hq,
+		       int Hk, int hd, int shared)
 {
 	int mb = 0, total_blocks = 0;
 	for (int s = 0; s < n; s++) {
@@ -482,12 +495,20 @@ check_attention(const char *what, int n, const int *q_len, const int *ctx_len, i
 		for (int j = 0; j < (ctx_len[s] + TTS_KV_BLOCK - 1) / TTS_KV_BLOCK; j++, b++)
 			bt[(size_t)s * mb + j] = (int32_t)(((long)b * 7919 + 5) % n_blocks);
 	/* 7919 is prime and n_blocks is not a multiple of it: a permutation */
+	for (int s = 1; s < n; s++)
+		for (int j = 0; j < shared; j++)
+			bt[(size_t)s * mb + j] = bt[j];
 	void *kcc = C->kv_alloc(n_blocks, Hk, hd), *vcc = C->kv_alloc(n_blocks, Hk, hd);
 	void *kcg = G->kv_alloc(n_blocks, Hk, hd), *vcg = G->kv_alloc(n_blocks, Hk, hd);
 	size_t cache_n = (size_t)n_blocks * Hk * TTS_KV_BLOCK * hd;
 
-	/* write the whole context (as a prefill of every sequence would) */
-	bpair full = mk_batch(n, ctx_len, ctx_len, NULL, mb, bt);
+	/* write the whole context (as a prefill of every sequence would); the
+	 * shared blocks only once, by sequence 0 */
+	int *wq = emalloc(n * sizeof(int));
+	for (int s = 0; s < n; s++)
+		wq[s] = s && shared ? ctx_len[s] - shared * TTS_KV_BLOCK : ctx_len[s];
+	bpair full = mk_batch(n, wq, ctx_len, NULL, mb, bt);
+	free(wq);
 	int R = full.c.rows;
 	float *k = rnd((size_t)R * Hk * hd, 0, 1, 1), *v = rnd((size_t)R * Hk * hd, 0, 1, 1);
 	float *kg = gdup(k, (size_t)R * Hk * hd * 4), *vg = gdup(v, (size_t)R * Hk * hd * 4);
@@ -858,6 +879,15 @@ check_forward(enum synth_kind kind)
 	free(lc); free(lg);
 }
 
+/* CHECK_ONLY=a,b runs only those groups (matmul rows rope attention
+ * mamba sample forward) */
+static int
+want(const char *group)
+{
+	const char *only = getenv("CHECK_ONLY");
+	return !only || !*only || strstr(only, group);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -876,27 +906,33 @@ main(int argc, char **argv)
 	double t_start = now();
 	printf("%-14s %-44s %10s %8s %10s  %s\n", "op", "shape", "err", "tol", "gpu us", "");
 	/* projections: 8B shapes (q/o, gate/up, down, LM head), then awkward */
-	check_matmul(4096, 4096, 1, TTS_BF16, 1, 1e-4);
-	check_matmul(14336, 4096, 128, TTS_BF16, 1, 1e-4);
-	check_matmul(4096, 14336, 17, TTS_BF16, 1, 1e-4);
-	check_matmul(128256, 4096, 4, TTS_BF16, 1, 1e-4);
-	check_matmul(6144, 4096, 128, TTS_BF16, 0, 1e-2);
-	check_matmul(1000, 333, 3, TTS_F32, 1, 1e-4);
-	check_matmul(77, 129, 31, TTS_F16, 1, 1e-4);
-	check_matmul(10272, 4096, 5, TTS_F32, 1, 1e-4);
-	check_embed(128256, 4096, 9);
-	check_embed(1001, 333, 5);
-	check_rows_ops(7, 4096);
-	check_rows_ops(128, 14336);
-	check_rows_ops(3, 333);
-	check_gather_repeat(9, 64, 16, 4);
-	check_gather_repeat(5, 8, 128, 4);
-	check_gather_repeat(3, 7, 13, 3);
-	check_rope(9, 32, 128, 128, 500000, 8191);
-	check_rope(5, 8, 128, 128, 500000, 130000);
-	check_rope(6, 32, 128, 64, 10000, 4000);
-	check_rope(3, 3, 24, 16, 10000, 77);
-	{	/* attention: prefill, decode, chunked prefill, awkward GQA */
+	if (want("matmul")) {
+		check_matmul(4096, 4096, 1, TTS_BF16, 1, 1e-4);
+		check_matmul(14336, 4096, 128, TTS_BF16, 1, 1e-4);
+		check_matmul(4096, 14336, 17, TTS_BF16, 1, 1e-4);
+		check_matmul(128256, 4096, 4, TTS_BF16, 1, 1e-4);
+		check_matmul(6144, 4096, 128, TTS_BF16, 0, 1e-2);
+		check_matmul(1000, 333, 3, TTS_F32, 1, 1e-4);
+		check_matmul(77, 129, 31, TTS_F16, 1, 1e-4);
+		check_matmul(10272, 4096, 5, TTS_F32, 1, 1e-4);
+	}
+	if (want("rows")) {
+		check_embed(128256, 4096, 9);
+		check_embed(1001, 333, 5);
+		check_rows_ops(7, 4096);
+		check_rows_ops(128, 14336);
+		check_rows_ops(3, 333);
+		check_gather_repeat(9, 64, 16, 4);
+		check_gather_repeat(5, 8, 128, 4);
+		check_gather_repeat(3, 7, 13, 3);
+	}
+	if (want("rope")) {
+		check_rope(9, 32, 128, 128, 500000, 8191);
+		check_rope(5, 8, 128, 128, 500000, 130000);
+		check_rope(6, 32, 128, 64, 10000, 4000);
+		check_rope(3, 3, 24, 16, 10000, 77);
+	}
+	if (want("attention")) {	/* attention: prefill, decode, chunked prefill, awkward GQA */
 		int q1[] = { 37, 100, 1 }, c1[] = { 37, 100, 1 };
 		check_attention("prefill", 3, q1, c1, 32, 8, 128);
 		int q2[8], c2[8];
@@ -914,8 +950,18 @@ main(int argc, char **argv)
 		for (int s = 0; s < 128; s++)
 			q6[s] = 1, c6[s] = 200 + s * 5;
 		check_attention("decode-128", 128, q6, c6, 32, 8, 128);
+		/* 128 samples of one 208-token prompt (13 shared blocks), and
+		 * 32 samples of a 96-token one */
+		for (int s = 0; s < 128; s++)
+			c6[s] = 209 + (s * 37) % 500;
+		check_attention_shared("siblings-128", 128, q6, c6, 32, 8, 128, 13);
+		for (int s = 0; s < 32; s++)
+			c6[s] = 100 + s;
+		check_attention_shared("siblings-32", 32, q6, c6, 32, 8, 128, 6);
+		int one[1] = { 1 }, c7[1] = { 3000 };
+		check_attention("batch1-3000", 1, one, c7, 32, 8, 128);
 	}
-	{	/* Mamba2: MambaInLlama 8B shape (conv over x B C = 6144 channels,
+	if (want("mamba")) {	/* Mamba2: MambaInLlama 8B shape (conv over x B C = 6144 channels,
 		 * read out of in_proj's 10272-wide rows), HF-like awkward */
 		int q1[] = { 40, 1, 9 };
 		check_conv1d("mil-8b", 3, q1, 6144, 4, 10272);
@@ -935,11 +981,14 @@ main(int argc, char **argv)
 		check_m1("awkward", 2, q2, 96, 32, 8);
 		check_m1("mil1-8b-b64", 64, q3, 4096, 1024, 16);
 	}
-	check_sample("8b", 128256, 0);
-	check_sample("ties", 128256, 1);
-	check_sample("awkward", 1001, 1);
-	for (int k = SYN_LLAMA; k <= SYN_BAMBA; k++)
-		check_forward(k);
+	if (want("sample")) {
+		check_sample("8b", 128256, 0);
+		check_sample("ties", 128256, 1);
+		check_sample("awkward", 1001, 1);
+	}
+	if (want("forward"))
+		for (int k = SYN_LLAMA; k <= SYN_BAMBA; k++)
+			check_forward(k);
 	printf("check-gpu: %d passed, %d failed (%.1f s)\n", n_pass, n_fail, now() - t_start);
 	return n_fail ? 1 : 0;
 }
