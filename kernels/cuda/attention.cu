@@ -69,6 +69,72 @@ static size_t attn_smem(int qt, int G, int hd)
 	       sizeof(float);
 }
 
+/* The steps both kernels share, on one KV block in shared memory, for the
+ * query vectors v < nv (v = row i * G + head g) whose row i is in the mask
+ * `mem`; each ends with a barrier. */
+__device__ __forceinline__ void blk_load(float *K, float *V, const bf16 *kc, const bf16 *vc,
+					 size_t base, int hd)
+{
+	for (int e = threadIdx.x; e < KB * hd; e += blockDim.x) {
+		K[(e / hd) * (hd + 1) + e % hd] = __bfloat162float(kc[base + e]);
+		V[e] = __bfloat162float(vc[base + e]);
+	}
+	__syncthreads();
+}
+
+/* S[v][t] = q_v . k_t, or -inf past the row's position (causal) */
+__device__ __forceinline__ void blk_scores(float *S, const float *Q, const float *K, const int *P,
+					   int nv, int G, int hd, int j, unsigned mem)
+{
+	for (int e = threadIdx.x; e < nv * KB; e += blockDim.x) {
+		int v = e / KB, t = e % KB, i = v / G;
+		if (!(mem >> i & 1)) continue;
+		float a = -INFINITY;
+		if (j * KB + t <= P[i]) {
+			const float *qv = Q + v * hd, *kv = K + t * (hd + 1);
+			a = 0.f;
+			for (int d = 0; d < hd; d++) a += qv[d] * kv[d];
+		}
+		S[e] = a;
+	}
+	__syncthreads();
+}
+
+/* online softmax: new running max and sum; S becomes the weights, C the
+ * factor that rescales the old output */
+__device__ __forceinline__ void blk_softmax(float *S, float *M, float *L, float *C, int nv, int G,
+					    unsigned mem)
+{
+	for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+		if (!(mem >> (v / G) & 1)) continue;
+		float mo = M[v], mx = mo;
+		for (int t = 0; t < KB; t++) mx = fmaxf(mx, S[v * KB + t]);
+		float c = mx == -INFINITY ? 1.f : expf(mo - mx), l = L[v] * c;
+		for (int t = 0; t < KB; t++) {
+			float sc = S[v * KB + t];
+			float pr = sc == -INFINITY ? 0.f : expf(sc - mx);
+			S[v * KB + t] = pr;
+			l += pr;
+		}
+		M[v] = mx, L[v] = l, C[v] = c;
+	}
+	__syncthreads();
+}
+
+__device__ __forceinline__ void blk_accum(float *O, const float *S, const float *V, const float *C,
+					  int nv, int G, int hd, unsigned mem)
+{
+	for (int e = threadIdx.x; e < nv * hd; e += blockDim.x) {
+		int v = e / hd, d = e % hd;
+		if (!(mem >> (v / G) & 1)) continue;
+		float a = O[e] * C[v];
+		for (int t = 0; t < KB; t++) a += S[v * KB + t] * V[t * hd + d];
+		O[e] = a;
+	}
+	__syncthreads();
+}
+
+/* The first kernel: one sequence, one KV head and QT of its rows a block */
 __global__ void attn_kernel(float *out, const float *q, const bf16 *kc, const bf16 *vc,
 			    const int32_t *q_start, const int32_t *q_len,
 			    const int32_t *block_table, int max_blocks, const int32_t *pos,
@@ -99,43 +165,10 @@ __global__ void attn_kernel(float *out, const float *q, const bf16 *kc, const bf
 	const int32_t *bt = block_table + (size_t)s * max_blocks;
 
 	for (int j = 0; j < nblk; j++) {
-		size_t base = ((size_t)bt[j] * n_kv + kvh) * KB * hd;
-		for (int e = tid; e < KB * hd; e += nt) {
-			K[(e / hd) * hdp + e % hd] = __bfloat162float(kc[base + e]);
-			V[e] = __bfloat162float(vc[base + e]);
-		}
-		__syncthreads();
-		for (int e = tid; e < nv * KB; e += nt) {
-			int v = e / KB, t = e % KB;
-			float a = -INFINITY;
-			if (j * KB + t <= P[v / G]) {
-				const float *qv = Q + v * hd, *kv = K + t * hdp;
-				a = 0.f;
-				for (int d = 0; d < hd; d++) a += qv[d] * kv[d];
-			}
-			S[e] = a;
-		}
-		__syncthreads();
-		for (int v = tid; v < nv; v += nt) {
-			float mo = M[v], mx = mo;
-			for (int t = 0; t < KB; t++) mx = fmaxf(mx, S[v * KB + t]);
-			float c = mx == -INFINITY ? 1.f : expf(mo - mx), l = L[v] * c;
-			for (int t = 0; t < KB; t++) {
-				float sc = S[v * KB + t];
-				float pr = sc == -INFINITY ? 0.f : expf(sc - mx);
-				S[v * KB + t] = pr;
-				l += pr;
-			}
-			M[v] = mx, L[v] = l, C[v] = c;
-		}
-		__syncthreads();
-		for (int e = tid; e < nv * hd; e += nt) {
-			int v = e / hd, d = e % hd;
-			float a = O[e] * C[v];
-			for (int t = 0; t < KB; t++) a += S[v * KB + t] * V[t * hd + d];
-			O[e] = a;
-		}
-		__syncthreads();
+		blk_load(K, V, kc, vc, ((size_t)bt[j] * n_kv + kvh) * KB * hd, hd);
+		blk_scores(S, Q, K, P, nv, G, hd, j, ~0u);
+		blk_softmax(S, M, L, C, nv, G, ~0u);
+		blk_accum(O, S, V, C, nv, G, hd, ~0u);
 	}
 	for (int e = tid; e < nv * hd; e += nt) {
 		int v = e / hd, d = e % hd, i = v / G, g = v % G;
@@ -191,46 +224,10 @@ __global__ void attn_tile_kernel(float *out, float *part_o, float2 *part_ml, con
 			for (int i = 0; i < nq; i++)
 				if ((pending >> i & 1) && BID[i] == bid) mem |= 1u << i;
 			pending &= ~mem;
-			size_t base = ((size_t)bid * n_kv + kvh) * KB * hd;
-			for (int e = tid; e < KB * hd; e += nt) {
-				K[(e / hd) * hdp + e % hd] = __bfloat162float(kc[base + e]);
-				V[e] = __bfloat162float(vc[base + e]);
-			}
-			__syncthreads();
-			for (int e = tid; e < nv * KB; e += nt) {
-				int v = e / KB, t = e % KB, i = v / G;
-				if (!(mem >> i & 1)) continue;
-				float a = -INFINITY;
-				if (j * KB + t <= P[i]) {
-					const float *qv = Q + v * hd, *kv = K + t * hdp;
-					a = 0.f;
-					for (int d = 0; d < hd; d++) a += qv[d] * kv[d];
-				}
-				S[e] = a;
-			}
-			__syncthreads();
-			for (int v = tid; v < nv; v += nt) {
-				if (!(mem >> (v / G) & 1)) continue;
-				float mo = M[v], mx = mo;
-				for (int t = 0; t < KB; t++) mx = fmaxf(mx, S[v * KB + t]);
-				float c = mx == -INFINITY ? 1.f : expf(mo - mx), l = L[v] * c;
-				for (int t = 0; t < KB; t++) {
-					float sc = S[v * KB + t];
-					float pr = sc == -INFINITY ? 0.f : expf(sc - mx);
-					S[v * KB + t] = pr;
-					l += pr;
-				}
-				M[v] = mx, L[v] = l, C[v] = c;
-			}
-			__syncthreads();
-			for (int e = tid; e < nv * hd; e += nt) {
-				int v = e / hd, d = e % hd;
-				if (!(mem >> (v / G) & 1)) continue;
-				float a = O[e] * C[v];
-				for (int t = 0; t < KB; t++) a += S[v * KB + t] * V[t * hd + d];
-				O[e] = a;
-			}
-			__syncthreads();
+			blk_load(K, V, kc, vc, ((size_t)bid * n_kv + kvh) * KB * hd, hd);
+			blk_scores(S, Q, K, P, nv, G, hd, j, mem);
+			blk_softmax(S, M, L, C, nv, G, mem);
+			blk_accum(O, S, V, C, nv, G, hd, mem);
 		}
 		__syncthreads();   /* BID is rewritten next */
 	}
