@@ -18,8 +18,16 @@ enum {
 char *ans_extract(const char *text, int rules, const char **rule);
 /* Canonical string form (malloc'd). */
 char *ans_canon(const char *s);
-/* 1 when the two answers are the same (deterministic, symmetric in
- * intent), else 0.  Arguments may be raw or canonical. */
+/* 1 when the two answers are the same (deterministic, symmetric), else
+ * 0.  Arguments may be raw or canonical. */
 int ans_equal(const char *a, const char *b);
+
+/* Added by issue 3 (tts-extract): */
+/* The rule set named by a comma list of "boxed", "hash", "answer_is",
+ * "last_number" (or "all"), in any order; -1 if a name is unknown. */
+int ans_rules(const char *list);
+/* ans_equal for two strings already in canonical form (skips ans_canon:
+ * faster when grouping many samples whose pred_canon is known). */
+int ans_equal_canon(const char *ca, const char *cb);
 
 #endif

@@ -107,4 +107,15 @@ void tts_model_free(tts_model *m);
 /* Count of parameters (embedding counted once when tied). */
 int64_t tts_model_params(const tts_model *m);
 
+/* Like tts_model_load, but returns -1 with the message in err instead of
+ * exiting (for tests and tools that report several models). */
+int tts_model_open(const char *dir, tts_model **out, char *err, size_t errlen);
+/* Call fn on every bound tensor (absent optional ones included, with
+ * data == NULL; lm_head skipped when tied). */
+void tts_model_foreach_tensor(const tts_model *m, void (*fn)(const tts_tensor *, void *), void *arg);
+/* Checkpoint tensors the architecture does not use (count; *first names one). */
+int tts_model_unused(const tts_model *m, const char **first);
+/* "safetensors" or "pytorch": the format the weights came in. */
+const char *tts_model_format(const tts_model *m);
+
 #endif

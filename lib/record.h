@@ -44,6 +44,12 @@ rec_writer *rec_writer_open(const char *path, enum rec_format fmt, int zstd);
 /* Parse the common output options: fmt_opt is the -f argument or NULL,
  * zstd_opt 1 if -z was given; path is -o's argument or NULL (stdout). */
 rec_writer *rec_writer_for(const char *path, const char *fmt_opt, int zstd_opt);
+/* The long options that go with rec_writer_for, for a getopt_long table
+ * (include <getopt.h>): --format (-f), --zstd (-z), --output (-o). */
+#define REC_OUTPUT_LONGOPTS \
+	{ "format", required_argument, NULL, 'f' }, \
+	{ "zstd", no_argument, NULL, 'z' }, \
+	{ "output", required_argument, NULL, 'o' }
 /* Write one record whole (it is buffered: records are never split by a
  * flush).  Fatal on write errors (a full disk is an error). */
 void rec_put(rec_writer *w, json_t *rec);

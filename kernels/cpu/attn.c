@@ -80,7 +80,7 @@ cpu_attention(float *out, const float *q, const void *kc, const void *vc, const 
 	float *buf = cpu_scratch(&att_buf, &att_cap, stride * nt);
 	float scale = 1.0f / sqrtf((float)head_dim);
 	int work = b->rows * n_heads;
-#pragma omp parallel for schedule(dynamic, 1) if (work > 1 && (size_t)b->rows * b->max_ctx > 256)
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)work * b->max_ctx * head_dim > (1u << 20))
 	for (int rh = 0; rh < work; rh++) {
 		int r = rh / n_heads, h = rh % n_heads, kvh = h / rep, tid = 0;
 #ifdef _OPENMP

@@ -56,18 +56,65 @@ cpu_weight_free(tts_w *w)
 	free(w);
 }
 
-/* y[r][o] = W[o] . x[r]: OpenMP over output features; rows in blocks of
- * four share each weight row while it is in cache.  Each (r, o) is one
- * cpu_dot, so a row's result does not depend on the batch. */
+/* Two weight rows times four input rows at a time, each (r, o) summed
+ * exactly as cpu_dot sums it (same lanes, same tree, same tail), so the
+ * blocking and the batch never change a result.  Cloned for AVX2 (no FMA:
+ * the same roundings as the SSE2 build). */
+static inline float
+lanes_sum(const v8f *p)
+{
+	v8f a = *p;
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+__attribute__((target_clones("avx2", "default")))
+static void
+matmul_2x4(float *y, int O, const float *w0, const float *w1, const float *x, int I, int r,
+	   int o)
+{
+	v8f a[2][4] = { { { 0 } } };
+	int i = 0;
+	for (; i + 8 <= I; i += 8) {
+		v8f u0, u1, xv;
+		memcpy(&u0, w0 + i, sizeof u0);
+		memcpy(&u1, w1 + i, sizeof u1);
+		for (int k = 0; k < 4; k++) {
+			memcpy(&xv, x + (size_t)k * I + i, sizeof xv);
+			a[0][k] += u0 * xv;
+			a[1][k] += u1 * xv;
+		}
+	}
+	for (int k = 0; k < 4; k++) {
+		const float *xr = x + (size_t)k * I;
+		float s0 = lanes_sum(&a[0][k]), s1 = lanes_sum(&a[1][k]);
+		for (int j = i; j < I; j++) {
+			s0 += w0[j] * xr[j];
+			s1 += w1[j] * xr[j];
+		}
+		y[(size_t)(r + k) * O + o] = s0;
+		y[(size_t)(r + k) * O + o + 1] = s1;
+	}
+}
+
+/* y[r][o] = W[o] . x[r], OpenMP over pairs of output features. */
 static void
 cpu_matmul(float *y, const tts_w *w, const float *x, int rows)
 {
-	int O = w->out, I = w->in;
-#pragma omp parallel for schedule(static) if ((size_t)O * I * rows > 32768)
-	for (int o = 0; o < O; o++) {
-		const float *wr = w->d + (size_t)o * I;
-		for (int r = 0; r < rows; r++)
-			y[(size_t)r * O + o] = cpu_dot(wr, x + (size_t)r * I, I);
+	int O = w->out, I = w->in, r4 = rows & ~3;
+#pragma omp parallel for schedule(static) if ((size_t)O * I * rows > (1u << 20))
+	for (int o = 0; o < O; o += 2) {
+		const float *w0 = w->d + (size_t)o * I;
+		if (o + 1 < O) {
+			for (int r = 0; r < r4; r += 4)
+				matmul_2x4(y, O, w0, w0 + I, x + (size_t)r * I, I, r, o);
+			for (int r = r4; r < rows; r++) {
+				y[(size_t)r * O + o] = cpu_dot(w0, x + (size_t)r * I, I);
+				y[(size_t)r * O + o + 1] = cpu_dot(w0 + I, x + (size_t)r * I, I);
+			}
+		} else {
+			for (int r = 0; r < rows; r++)
+				y[(size_t)r * O + o] = cpu_dot(w0, x + (size_t)r * I, I);
+		}
 	}
 }
 

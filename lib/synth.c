@@ -1,32 +1,27 @@
-/* synth_model.h — tiny tts_model descriptions with random float32 weights,
- * filled by hand, for the engine's unit tests (no loader needed). */
-#ifndef SYNTH_MODEL_H
-#define SYNTH_MODEL_H
+/* synth.c — tiny models with random float32 weights, described by hand
+ * (no files): the engine's unit tests and tts-generate --synthetic use
+ * them to exercise every mixer kind without a checkpoint. */
+#include "synth.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
 #include "tts.h"
 
-/* The loader provides these; weak float32-only stand-ins let the unit
- * tests link whether or not it is in the library. */
-__attribute__((weak)) size_t
-tts_tensor_numel(const tts_tensor *t)
+const char *synth_kind_name[] = { "llama", "mamba2", "mil2", "mil1", "bamba" };
+
+int
+synth_kind_parse(const char *s)
 {
-	size_t n = 1;
-	for (int i = 0; i < t->ndim; i++)
-		n *= t->shape[i];
-	return n;
+	for (int k = 0; k < 5; k++)
+		if (!strcmp(s, synth_kind_name[k]))
+			return k;
+	return -1;
 }
 
-__attribute__((weak)) void
-tts_tensor_to_f32(const tts_tensor *t, float *dst)
-{
-	memcpy(dst, t->data, tts_tensor_numel(t) * sizeof(float));
-}
-
-static uint64_t synth_rng = 88172645463325252ull;
+static uint64_t synth_rng;
 
 static float
 synth_uniform(void)
@@ -44,26 +39,27 @@ synth_t(int a, int b, float center, float scale)
 	tts_tensor t = { .name = "synth", .dtype = TTS_F32, .ndim = b ? 2 : 1,
 			 .shape = { a, b } };
 	size_t n = (size_t)a * (b ? b : 1);
-	float *d = malloc(n * sizeof(float));
+	float *d = emalloc(n * sizeof(float));
 	for (size_t i = 0; i < n; i++)
 		d[i] = center + scale * (2 * synth_uniform() - 1);
 	t.data = d;
 	return t;
 }
 
-enum synth_kind { SYN_LLAMA, SYN_MAMBA2, SYN_MIL2, SYN_MIL1, SYN_BAMBA };
-
-/* D 32, vocab 64; attention 4 heads / 2 kv heads of 8; MLP 48 */
-static tts_model *
-synth_model(enum synth_kind kind)
+tts_model *
+tts_model_synthetic(enum synth_kind kind, int vocab, uint64_t seed)
 {
-	tts_model *m = calloc(1, sizeof *m);
-	int D = 32, V = 64, F = 48;
+	tts_model *m = ecalloc(1, sizeof *m);
+	int D = 32, V = vocab, F = 48;
+	synth_rng = seed * 0x9E3779B97F4A7C15ull + 88172645463325252ull;
+	snprintf(m->arch, sizeof m->arch, "synthetic-%s", synth_kind_name[kind]);
+	snprintf(m->name, sizeof m->name, "synthetic-%s", synth_kind_name[kind]);
 	m->n_layers = 3; m->d_model = D; m->vocab = V; m->d_ff = F; m->norm_eps = 1e-5f;
 	m->n_heads = 4; m->n_kv_heads = 2; m->head_dim = 8; m->rope_dim = 8;
 	m->rope = ROPE_LLAMA3; m->rope_theta = 10000; m->rope_factor = 8;
 	m->rope_low_freq = 1; m->rope_high_freq = 4; m->rope_orig_max_pos = 16;
 	m->max_pos = 256; m->bos_id = 1; m->eos_ids[0] = 2; m->n_eos = 1;
+	m->gen_temperature = -1; m->gen_top_p = -1; m->gen_top_k = -1;
 	if (kind == SYN_BAMBA) { m->rope = ROPE_PLAIN; m->rope_dim = 4; }
 	m->m2_dt_min = 0; m->m2_dt_max = INFINITY;
 	if (kind == SYN_MAMBA2 || kind == SYN_BAMBA) {      /* HF: x per head, 2 B/C groups */
@@ -86,7 +82,7 @@ synth_model(enum synth_kind kind)
 	m->embed = synth_t(V, D, 0, 1);
 	m->final_norm = synth_t(D, 0, 1, 0.2f);
 	m->lm_head = synth_t(V, D, 0, 0.3f);
-	m->layers = calloc(m->n_layers, sizeof *m->layers);
+	m->layers = ecalloc(m->n_layers, sizeof *m->layers);
 	for (int i = 0; i < m->n_layers; i++) {
 		tts_layer *l = &m->layers[i];
 		int attn = kind == SYN_LLAMA || (kind != SYN_MAMBA2 && i == 1);
@@ -134,4 +130,22 @@ synth_model(enum synth_kind kind)
 	return m;
 }
 
-#endif
+
+void
+tts_model_synthetic_free(tts_model *m)
+{
+	const tts_tensor *g[] = { &m->embed, &m->final_norm, &m->lm_head };
+	for (int i = 0; i < 3; i++)
+		free((void *)g[i]->data);
+	for (int i = 0; i < m->n_layers; i++) {
+		tts_layer *l = &m->layers[i];
+		tts_tensor *all[] = { &l->in_norm, &l->wq, &l->wk, &l->wv, &l->wo, &l->in_proj,
+			&l->conv_w, &l->conv_b, &l->dt_bias, &l->A_log, &l->Dskip, &l->gnorm,
+			&l->out_proj, &l->m1_x, &l->m1_z, &l->m1_B, &l->m1_C, &l->m1_dt_down,
+			&l->m1_dt_w, &l->m1_dt_b, &l->post_norm, &l->gate, &l->up, &l->down };
+		for (size_t j = 0; j < sizeof all / sizeof all[0]; j++)
+			free((void *)all[j]->data);
+	}
+	free(m->layers);
+	free(m);
+}
