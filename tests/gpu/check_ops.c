@@ -24,27 +24,22 @@
  * - sampling: the same token for every (seed, id, sample, step), logprob
  *   within 1e-4 (it is computed in double on both sides).
  * Exit: 0 all pass, 1 a failure, 77 no CUDA device (or not built). */
+#include <dirent.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "forward.h"
 #include "ops.h"
 #include "philox.h"
+#include "synth.h"
 #include "tts.h"
-
-/* synth_model.h brings float32-only weak stand-ins of the loader's tensor
- * helpers; ours below also read bf16 and f16 */
-#define tts_tensor_numel synth_tensor_numel
-#define tts_tensor_to_f32 synth_tensor_to_f32
-#include "../unit/synth_model.h"
-#undef tts_tensor_numel
-#undef tts_tensor_to_f32
-
-/* ---- the loader's tensor helpers, in case lib/model.c is not linked ---- */
 
 static float
 bf16_to_f(uint16_t h)
@@ -53,34 +48,6 @@ bf16_to_f(uint16_t h)
 	float f;
 	memcpy(&f, &u, 4);
 	return f;
-}
-
-static float
-f16_to_f(uint16_t h)
-{
-	int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
-	float v = e == 0 ? ldexpf((float)m, -24) : e == 31 ? (m ? NAN : INFINITY)
-		: ldexpf((float)(m | 1024), e - 25);
-	return s ? -v : v;
-}
-
-__attribute__((weak)) size_t
-tts_tensor_numel(const tts_tensor *t)
-{
-	size_t n = 1;
-	for (int i = 0; i < t->ndim; i++)
-		n *= (size_t)t->shape[i];
-	return n;
-}
-
-__attribute__((weak)) void
-tts_tensor_to_f32(const tts_tensor *t, float *dst)
-{
-	size_t n = tts_tensor_numel(t);
-	const uint16_t *h = t->data;
-	for (size_t i = 0; i < n; i++)
-		dst[i] = t->dtype == TTS_F32 ? ((const float *)t->data)[i]
-			: t->dtype == TTS_BF16 ? bf16_to_f(h[i]) : f16_to_f(h[i]);
 }
 
 /* ---- random inputs, bf16 rounding ---- */
@@ -186,6 +153,15 @@ now(void)
 #define GTIME(us, stmt) do { stmt; G->sync(); double t0_ = now(); \
 	for (int k_ = 0; k_ < 3; k_++) { stmt; } G->sync(); (us) = (now() - t0_) / 3 * 1e6; } while (0)
 
+/* one table row; counts the result */
+static void
+verdict(const char *op, const char *shape, double err, double tol, double us, int ok)
+{
+	ok ? n_pass++ : n_fail++;
+	printf("%-14s %-44s %10.3e %8.0e %10.1f  %s\n", op, shape, err, tol, us, ok ? "ok" : "FAIL");
+	fflush(stdout);
+}
+
 static void
 report(const char *op, const char *shape, const float *ref, const float *got, size_t n,
        double tol, double us)
@@ -203,10 +179,7 @@ report(const char *op, const char *shape, const float *ref, const float *got, si
 		mx = fmax(mx, fabs((double)ref[i]));
 	}
 	double err = bad ? INFINITY : mx > 0 ? d / mx : d;
-	int ok = err <= tol;
-	ok ? n_pass++ : n_fail++;
-	printf("%-14s %-44s %10.3e %8.0e %10.1f  %s\n", op, shape, err, tol, us, ok ? "ok" : "FAIL");
-	fflush(stdout);
+	verdict(op, shape, err, tol, us, err <= tol);
 }
 
 /* compare a GPU buffer against a CPU one */
@@ -762,22 +735,16 @@ check_sample(const char *what, int vocab, int ties)
 				seen |= tc[q] == tc[r];
 			distinct += !seen;
 		}
-		int ok = same == per && dl <= 1e-4;
-		ok ? n_pass++ : n_fail++;
 		char sh[128];
 		snprintf(sh, sizeof sh, "%s V%d T%.2g k%d p%.2g minp%.2g: %d/%d same, %d distinct",
 			 what, vocab, set[s].T, set[s].k, set[s].p, set[s].minp, same, per, distinct);
-		printf("%-14s %-44s %10.3e %8.0e %10.1f  %s\n", "sample", sh, dl, 1e-4,
-		       s == 0 ? us : 0.0, ok ? "ok" : "FAIL");
+		verdict("sample", sh, dl, 1e-4, s == 0 ? us : 0.0, same == per && dl <= 1e-4);
 	}
-	fflush(stdout);
 	free(base); free(L); free(p); free(tc); free(tg); free(lc); free(lg);
 	G->free(Lg); G->free(tgd); G->free(lgd);
 }
 
 /* ---- the forward pass end to end on synthetic models ---- */
-
-static const char *kind_name[] = { "llama", "mamba2", "mil-mamba2", "mil-mamba1", "bamba" };
 
 /* round every float32 weight of the model to bf16 values in place */
 static void
@@ -808,7 +775,7 @@ round_model(tts_model *m)
 static void
 check_forward(enum synth_kind kind)
 {
-	tts_model *m = synth_model(kind);
+	tts_model *m = tts_model_synthetic(kind, 64, 88172645463325252ull);
 	round_model(m);
 	int V = m->vocab, L = 21, steps = 6;
 	tts_engine *ec = tts_engine_new(C, m, 16, 8, 64, 128);
@@ -867,20 +834,161 @@ check_forward(enum synth_kind kind)
 		st.ids = cur;
 	}
 	char sh[96];
-	snprintf(sh, sizeof sh, "%s prefill+%d decode, greedy %d/%d agree", kind_name[kind], steps,
+	snprintf(sh, sizeof sh, "%s prefill+%d decode, greedy %d/%d agree", synth_kind_name[kind], steps,
 		 agree, clear);
-	int ok = worst <= 3e-2 && agree == clear;
-	ok ? n_pass++ : n_fail++;
-	printf("%-14s %-44s %10.3e %8.0e %10.1f  %s\n", "forward", sh, worst, 3e-2, 0.0,
-	       ok ? "ok" : "FAIL");
-	fflush(stdout);
+	verdict("forward", sh, worst, 3e-2, 0, worst <= 3e-2 && agree == clear);
 	tts_engine_free(ec);
 	tts_engine_free(eg);
+	tts_model_synthetic_free(m);
 	free(lc); free(lg);
 }
 
+/* ---- the fixtures (tests/fixtures/models/NAME): the GPU engine against the
+ * CPU engine and the reference logits, and the greedy continuation ---- */
+
+#define FIXDIR "tests/fixtures/models"
+
+static int
+argmax_f(const float *l, int n)
+{
+	int b = 0;
+	for (int i = 1; i < n; i++)
+		if (l[i] > l[b])
+			b = i;
+	return b;
+}
+
+/* the loader exits on a model it refuses: try it in a child first */
+static int
+loadable(const char *dir)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		tts_model_load(dir);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static double
+rel_err(const float *got, const float *ref, size_t n)
+{
+	double d = 0, mx = 0;
+	for (size_t i = 0; i < n; i++) {
+		d = fmax(d, isnan(got[i]) ? INFINITY : fabs((double)got[i] - ref[i]));
+		mx = fmax(mx, fabs((double)ref[i]));
+	}
+	return mx > 0 ? d / mx : d;
+}
+
+static void
+check_fixture(const char *name)
+{
+	char dir[512], path[600];
+	snprintf(dir, sizeof dir, "%s/%s", FIXDIR, name);
+	snprintf(path, sizeof path, "%s/expected.json", dir);
+	json_error_t jerr;
+	json_t *ex = json_load_file(path, 0, &jerr);
+	if (!ex)
+		return;
+	if (!loadable(dir)) {
+		printf("%-14s %-44s %10s %8s %10s  %s\n", "fixture", name, "-", "-", "-", "skip (loader)");
+		json_decref(ex);
+		return;
+	}
+	json_t *pid = json_object_get(ex, "prompt_ids"), *gid = json_object_get(ex, "greedy_ids");
+	json_t *mar = json_object_get(ex, "margins");
+	int L = json_array_size(pid), NG = json_array_size(gid);
+	tts_model *m = tts_model_load(dir);
+	int V = m->vocab;
+	float *ref = emalloc((size_t)L * V * 4);
+	snprintf(path, sizeof path, "%s/logits.f32", dir);
+	FILE *f = fopen(path, "rb");
+	int have_ref = f && fread(ref, 4, (size_t)L * V, f) == (size_t)L * V;
+	if (f)
+		fclose(f);
+	int R = L + NG + 1;
+	tts_engine *ec = tts_engine_new(C, m, 32, 1, R, R), *eg = tts_engine_new(G, m, 32, 1, R, R);
+	int32_t *ids = emalloc(R * 4), blocks[32];
+	for (int i = 0; i < 32; i++)
+		blocks[i] = 31 - i;
+	for (int i = 0; i < L; i++)
+		ids[i] = json_integer_value(json_array_get(pid, i));
+	tts_engine_slot_zero(ec, 0);
+	tts_engine_slot_zero(eg, 0);
+	int32_t ql = L, cl = L, sl = 0;
+	const int32_t *bl[1] = { blocks };
+	tts_step st = { .n_seqs = 1, .ids = ids, .q_len = &ql, .ctx_len = &cl, .slot = &sl,
+			.blocks = bl };
+	tts_forward(ec, &st, 1);
+	gpoison_into(eg->logits, (size_t)L * V);
+	tts_forward(eg, &st, 1);
+	float *lg = fetch(eg->logits, (size_t)L * V);
+	double e_cpu = rel_err(lg, ec->logits, (size_t)L * V);
+	double e_ref = have_ref ? rel_err(lg, ref, (size_t)L * V) : NAN;
+	double mx = 0;
+	for (size_t i = 0; i < (size_t)L * V; i++)
+		mx = fmax(mx, fabs(lg[i]));
+	/* greedy on the GPU while the reference margin is clear of bf16 noise */
+	int same = 1, compared = 0, t = argmax_f(lg + (size_t)(L - 1) * V, V);
+	for (int k = 0; k < NG; k++) {
+		if (json_real_value(json_array_get(mar, k)) <= 0.03 * mx)
+			break;
+		compared++;
+		if (t != json_integer_value(json_array_get(gid, k))) {
+			same = 0;
+			break;
+		}
+		ids[L + k] = t;
+		ql = 1, cl = L + k + 1, st.ids = ids + L + k;
+		tts_forward(eg, &st, 0);
+		G->download(lg, eg->logits, (size_t)V * 4);
+		t = argmax_f(lg, V);
+	}
+	char sh[128];
+	snprintf(sh, sizeof sh, "%s %d pos vs cpu; ref %.2e; greedy %d/%d", name, L, e_ref,
+		 same ? compared : compared - 1, compared);
+	verdict("fixture", sh, e_cpu, 3e-2, 0, e_cpu <= 3e-2 && (!have_ref || e_ref <= 3e-2) && same);
+	tts_engine_free(ec);
+	tts_engine_free(eg);
+	tts_model_free(m);
+	free(ref); free(ids); free(lg);
+	json_decref(ex);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+check_fixtures(void)
+{
+	DIR *d = opendir(FIXDIR);
+	if (!d) {
+		printf("fixture        %-44s  (no %s)\n", "-", FIXDIR);
+		return;
+	}
+	char *names[64];
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < 64)
+		if (de->d_name[0] != '.')
+			names[n++] = strdup(de->d_name);
+	closedir(d);
+	qsort(names, n, sizeof names[0], name_cmp);
+	for (int i = 0; i < n; i++) {
+		check_fixture(names[i]);
+		free(names[i]);
+	}
+}
+
 /* CHECK_ONLY=a,b runs only those groups (matmul rows rope attention
- * mamba sample forward) */
+ * mamba sample forward fixture) */
 static int
 want(const char *group)
 {
@@ -989,6 +1097,8 @@ main(int argc, char **argv)
 	if (want("forward"))
 		for (int k = SYN_LLAMA; k <= SYN_BAMBA; k++)
 			check_forward(k);
+	if (want("fixture"))
+		check_fixtures();
 	printf("check-gpu: %d passed, %d failed (%.1f s)\n", n_pass, n_fail, now() - t_start);
 	return n_fail ? 1 : 0;
 }
