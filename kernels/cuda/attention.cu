@@ -265,6 +265,127 @@ __global__ void attn_merge_kernel(float *out, const float *part_o, const float2 
 	}
 }
 
+/* Decode (one new token per sequence): one warp per (row, KV head, split
+ * of the keys), no shared memory and no barriers.  Lane l holds dims
+ * [l*DPL, l*DPL+DPL) of the G query heads that share the KV head; each
+ * iteration takes KPI = 32/G keys, so the KPI*G partial dot products fit
+ * one reduce-scatter across the warp (31 shuffles), after which lane l
+ * owns the score of key l/G for head l%G.  Sibling samples read the same
+ * prompt blocks at about the same time, so after the first those reads
+ * come from L2. */
+/* one halving step of the reduce-scatter: keep half of v (by lane bit OFF),
+ * add the partner's copy of that half */
+template <int OFF>
+__device__ __forceinline__ void rs_step(float *v, int lane)
+{
+	const bool up = lane & OFF;
+#pragma unroll
+	for (int j = 0; j < OFF; j++) {
+		float send = up ? v[j] : v[j + OFF], keep = up ? v[j + OFF] : v[j];
+		v[j] = keep + __shfl_xor_sync(0xffffffffu, send, OFF);
+	}
+}
+
+template <int G, int DPL>
+__global__ void __launch_bounds__(128)
+attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
+		   const bf16 *vc, const int32_t *seq_of_row, const int32_t *block_table,
+		   int max_blocks, const int32_t *pos, int rows, int n_kv, int n_split, int kps,
+		   float scale)
+{
+	constexpr int KPI = 32 / G, hd = 32 * DPL;
+	const int lane = threadIdx.x & 31;
+	const int w = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+	if (w >= rows * n_kv * n_split) return;
+	const int split = w % n_split, kvh = (w / n_split) % n_kv, r = w / n_split / n_kv;
+	const int n_heads = n_kv * G, s = seq_of_row[r];
+	const int k0 = split * kps, k1 = min(pos[r] + 1, k0 + kps);
+	const size_t ldq = (size_t)n_heads * hd;
+	const int32_t *bt = block_table + (size_t)s * max_blocks;
+
+	float qv[G][DPL], o[G][DPL];
+#pragma unroll
+	for (int g = 0; g < G; g++)
+#pragma unroll
+		for (int i = 0; i < DPL; i++) {
+			qv[g][i] = q[r * ldq + (size_t)(kvh * G + g) * hd + lane * DPL + i] * scale;
+			o[g][i] = 0.f;
+		}
+	float m = -INFINITY, l = 0.f;          /* of head lane % G */
+
+	for (int kb = k0; kb < k1; kb += KPI) {
+		float v[32];
+		bf16 kv[KPI][DPL];
+#pragma unroll
+		for (int k = 0; k < KPI; k++) {
+			int key = min(kb + k, k1 - 1);
+			const bf16 *kp = kc + (((size_t)bt[key / KB] * n_kv + kvh) * KB + key % KB) * hd +
+					 lane * DPL;
+#pragma unroll
+			for (int i = 0; i < DPL; i++) kv[k][i] = kp[i];
+		}
+#pragma unroll
+		for (int k = 0; k < KPI; k++)
+#pragma unroll
+			for (int g = 0; g < G; g++) {
+				float a = 0.f;
+#pragma unroll
+				for (int i = 0; i < DPL; i++) a += qv[g][i] * __bfloat162float(kv[k][i]);
+				v[k * G + g] = a;
+			}
+		/* reduce-scatter: afterwards v[0] of lane l is the full sum of index l */
+		rs_step<16>(v, lane);
+		rs_step<8>(v, lane);
+		rs_step<4>(v, lane);
+		rs_step<2>(v, lane);
+		rs_step<1>(v, lane);
+		const float sc = kb + lane / G < k1 ? v[0] : -INFINITY;
+		float mx = sc;
+#pragma unroll
+		for (int off = G; off < 32; off <<= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
+		const float mn = fmaxf(m, mx);      /* finite: key kb is always in range */
+		const float p = sc == -INFINITY ? 0.f : __expf(sc - mn), corr = __expf(m - mn);
+		float ps = p;
+#pragma unroll
+		for (int off = G; off < 32; off <<= 1) ps += __shfl_xor_sync(0xffffffffu, ps, off);
+		l = l * corr + ps;
+		m = mn;
+		bf16 vv[KPI][DPL];
+#pragma unroll
+		for (int k = 0; k < KPI; k++) {
+			int key = min(kb + k, k1 - 1);
+			const bf16 *vp = vc + (((size_t)bt[key / KB] * n_kv + kvh) * KB + key % KB) * hd +
+					 lane * DPL;
+#pragma unroll
+			for (int i = 0; i < DPL; i++) vv[k][i] = vp[i];
+		}
+#pragma unroll
+		for (int g = 0; g < G; g++) {
+			const float cg = __shfl_sync(0xffffffffu, corr, g);
+#pragma unroll
+			for (int i = 0; i < DPL; i++) o[g][i] *= cg;
+#pragma unroll
+			for (int k = 0; k < KPI; k++) {
+				const float pk = __shfl_sync(0xffffffffu, p, k * G + g);
+#pragma unroll
+				for (int i = 0; i < DPL; i++) o[g][i] += pk * __bfloat162float(vv[k][i]);
+			}
+		}
+	}
+#pragma unroll
+	for (int g = 0; g < G; g++) {
+		const float lg = __shfl_sync(0xffffffffu, l, g), mg = __shfl_sync(0xffffffffu, m, g);
+		const size_t base = r * ldq + (size_t)(kvh * G + g) * hd + lane * DPL;
+#pragma unroll
+		for (int i = 0; i < DPL; i++) {
+			if (n_split == 1) out[base + i] = o[g][i] / lg;
+			else part_o[(size_t)split * rows * ldq + base + i] = o[g][i];
+		}
+		if (n_split > 1 && lane == 0)
+			part_ml[((size_t)split * rows + r) * n_heads + kvh * G + g] = make_float2(mg, lg);
+	}
+}
+
 static size_t attn_tile_smem(int qt, int G, int hd)
 {
 	return attn_smem(qt, G, hd) + 2 * (size_t)qt * sizeof(int);
@@ -273,6 +394,60 @@ static size_t attn_tile_smem(int qt, int G, int hd)
 static float *part_o;
 static float2 *part_ml;
 static size_t part_cap;   /* floats in part_o */
+
+/* scratch for the partial results of split attention */
+static void part_reserve(int n_split, int rows, int n_heads, int hd)
+{
+	size_t need = (size_t)n_split * rows * n_heads * hd;
+	if (n_split < 2 || need <= part_cap) return;
+	cudaCheck(cudaStreamSynchronize(tts_stream));
+	if (part_o) cudaCheck(cudaFree(part_o));
+	if (part_ml) cudaCheck(cudaFree(part_ml));
+	part_cap = need + need / 2;
+	cudaCheck(cudaMalloc(&part_o, part_cap * sizeof(float)));
+	cudaCheck(cudaMalloc(&part_ml, part_cap / hd * sizeof(float2)));
+}
+
+static void attn_merge(float *out, int n_split, int rows, int n_heads, int hd)
+{
+	if (n_split < 2) return;
+	attn_merge_kernel<<<dim3(rows, n_heads), 128, 0, tts_stream>>>(out, part_o, part_ml, rows,
+								    n_heads, hd, n_split);
+	launchCheck();
+}
+
+/* the warp decode kernel, when G and head_dim have an instance; 0 if not */
+static int attention_decode(float *out, const float *q, const void *kc, const void *vc,
+			    const tts_batch *b, int n_heads, int n_kv, int hd)
+{
+	const int G = n_heads / n_kv, rows = b->rows;
+	if (b->max_q_len != 1 || (hd != 64 && hd != 128 && hd != 256) ||
+	    (G != 1 && G != 2 && G != 4 && G != 8))
+		return 0;
+	/* about 32 warps per multiprocessor in flight; at least 64 keys a split */
+	const int ctx = b->max_ctx > 0 ? b->max_ctx : 1;
+	int n_split = cdiv(32 * tts_num_sms, rows * n_kv);
+	n_split = max(1, min(n_split, cdiv(ctx, 64)));
+	const int kps = cdiv(cdiv(ctx, n_split), 32) * 32;
+	n_split = cdiv(ctx, kps);
+	part_reserve(n_split, rows, n_heads, hd);
+	const int warps = rows * n_kv * n_split;
+	const float scale = 1.f / sqrtf((float)hd);
+#define DEC(GG, DD) attn_decode_kernel<GG, DD><<<cdiv(warps, 4), 128, 0, tts_stream>>>(out, \
+		part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row,           \
+		b->block_table, b->max_blocks, b->pos, rows, n_kv, n_split, kps, scale)
+#define DEC_G(GG) do { if (hd == 64) DEC(GG, 2); else if (hd == 128) DEC(GG, 4); \
+		else DEC(GG, 8); } while (0)
+	if (G == 1) DEC_G(1);
+	else if (G == 2) DEC_G(2);
+	else if (G == 4) DEC_G(4);
+	else DEC_G(8);
+#undef DEC_G
+#undef DEC
+	launchCheck();
+	attn_merge(out, n_split, rows, n_heads, hd);
+	return 1;
+}
 
 static void attention_tiled(float *out, const float *q, const void *kc, const void *vc,
 			    const tts_batch *b, int n_heads, int n_kv, int head_dim, size_t smem_cap)
@@ -293,17 +468,7 @@ static void attention_tiled(float *out, const float *q, const void *kc, const vo
 	n_split = max(1, min(n_split, nblk / 4));
 	const int bps = cdiv(nblk, n_split);
 	n_split = cdiv(nblk, bps);
-	if (n_split > 1) {
-		size_t need = (size_t)n_split * b->rows * n_heads * head_dim;
-		if (need > part_cap) {
-			cudaCheck(cudaStreamSynchronize(tts_stream));
-			if (part_o) cudaCheck(cudaFree(part_o));
-			if (part_ml) cudaCheck(cudaFree(part_ml));
-			part_cap = need + need / 2;
-			cudaCheck(cudaMalloc(&part_o, part_cap * sizeof(float)));
-			cudaCheck(cudaMalloc(&part_ml, part_cap / head_dim * sizeof(float2)));
-		}
-	}
+	part_reserve(n_split, b->rows, n_heads, head_dim);
 	dim3 grid(tiles, n_kv, n_split);
 	attn_tile_kernel<<<grid, 256, smem, tts_stream>>>(out, part_o, part_ml, q, (const bf16 *)kc,
 							   (const bf16 *)vc, b->seq_of_row,
@@ -311,19 +476,17 @@ static void attention_tiled(float *out, const float *q, const void *kc, const vo
 							   b->rows, n_heads, n_kv, head_dim, qt, bps,
 							   1.f / sqrtf((float)head_dim));
 	launchCheck();
-	if (n_split > 1) {
-		attn_merge_kernel<<<dim3(b->rows, n_heads), 128, 0, tts_stream>>>(
-			out, part_o, part_ml, b->rows, n_heads, head_dim, n_split);
-		launchCheck();
-	}
+	attn_merge(out, n_split, b->rows, n_heads, head_dim);
 }
 
-/* TTS_CUDA_ATTN=simple selects the first kernel (one sequence per block,
- * no sharing, no split), kept as a second implementation to check against. */
+/* Decode steps go to the warp kernel, the rest (prefill, odd shapes) to the
+ * tiled one.  TTS_CUDA_ATTN=tiled forces the tiled kernel and
+ * TTS_CUDA_ATTN=simple the first kernel (one sequence a block, no
+ * sharing, no split), kept as second implementations to check against. */
 void cu_attention(float *out, const float *q, const void *kc, const void *vc,
 		  const tts_batch *b, int n_heads, int n_kv, int head_dim)
 {
-	static int attr_set, simple;
+	static int attr_set, simple, tiled;
 	const size_t smem_cap = 160 << 10;
 	if (!attr_set) {
 		cudaCheck(cudaFuncSetAttribute(attn_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -333,9 +496,12 @@ void cu_attention(float *out, const float *q, const void *kc, const void *vc,
 					       (int)smem_cap));
 		const char *e = getenv("TTS_CUDA_ATTN");
 		simple = e && strcmp(e, "simple") == 0;
+		tiled = e && strcmp(e, "tiled") == 0;
 		attr_set = 1;
 	}
 	if (b->rows <= 0 || b->n_seqs <= 0) return;
+	if (!simple && !tiled && attention_decode(out, q, kc, vc, b, n_heads, n_kv, head_dim))
+		return;
 	if (!simple) {
 		attention_tiled(out, q, kc, vc, b, n_heads, n_kv, head_dim, smem_cap);
 		return;

@@ -77,12 +77,30 @@ __device__ uint64_t radix_select(const row_view &R, int vocab, uint64_t floor, i
 	for (int shift = 56; shift >= 0; shift -= 8) {
 		if (tid < 256) sh.cnt[tid] = 0, sh.mass[tid] = 0.0;
 		__syncthreads();
+		/* a thread's tokens mostly fall in the bucket of its previous one
+		 * (in the high digits nearly all tokens share one or two), so it
+		 * counts runs locally and adds a run at a change of bucket:
+		 * thousands of atomics on one shared address serialise */
+		int cur = -1;
+		unsigned cc = 0;
+		double cm = 0.0;
 		for (int i = tid; i < vocab; i += SB) {
 			uint64_t K = R.key(i);
 			if (K < floor || (K & mask) != prefix) continue;
 			int d = (int)(K >> shift) & 255;
-			atomicAdd(&sh.cnt[d], 1u);
-			if (by_mass) atomicAdd(&sh.mass[d], R.w(i));
+			if (d != cur) {
+				if (cur >= 0) {
+					atomicAdd(&sh.cnt[cur], cc);
+					if (by_mass) atomicAdd(&sh.mass[cur], cm);
+				}
+				cur = d, cc = 0, cm = 0.0;
+			}
+			cc++;
+			if (by_mass) cm += R.w(i);
+		}
+		if (cur >= 0) {
+			atomicAdd(&sh.cnt[cur], cc);
+			if (by_mass) atomicAdd(&sh.mass[cur], cm);
 		}
 		__syncthreads();
 		if (tid == 0) {

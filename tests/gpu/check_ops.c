@@ -336,7 +336,11 @@ check_gather_repeat(int rows, int groups, int width, int rep)
 	G->gather_rows(yg, xg, idg, n_idx, dim);
 	snprintf(sh, sizeof sh, "%d of %d rows, dim %d", n_idx, rows, dim);
 	cmp("gather_rows", sh, yc, yg, (size_t)n_idx * dim, 0, 0);
-	/* in place */
+	/* in place, as the forward pass uses it (idx[i] >= i: the CPU's row by
+	 * row memmove then never reads a row it has overwritten) */
+	for (int i = 0; i < n_idx; i++)
+		idx[i] = i + (i * 5 + 1) % (rows - n_idx + 1);
+	G->upload(idg, idx, n_idx * 4);
 	float *xc = cdup(x, n * 4);
 	C->gather_rows(xc, xc, idx, n_idx, dim);
 	G->gather_rows(xg, xg, idg, n_idx, dim);
@@ -529,8 +533,8 @@ static void
 check_conv1d(const char *what, int n, const int *q_len, int channels, int K, int ldx)
 {
 	int slots = n + 2, *slot = emalloc(n * sizeof(int)), *ctx = emalloc(n * sizeof(int));
-	for (int s = 0; s < n; s++)
-		slot[s] = (s * 5 + 1) % slots, ctx[s] = q_len[s] + 3;
+	for (int s = 0; s < n; s++)   /* distinct slots, not the sequence's own index */
+		slot[s] = (s + 1) % slots, ctx[s] = q_len[s] + 3;
 	size_t per = (size_t)channels * (K - 1);
 	float *st0 = rnd(slots * per, 0, 1, 0);
 	float *stc = C->state_alloc(slots, per), *stg = G->state_alloc(slots, per);
@@ -571,7 +575,7 @@ check_ssd(const char *what, int n, const int *q_len, int H, int P, int N, int xg
 	m.m2_dt_min = 0, m.m2_dt_max = INFINITY;
 	int slots = n + 1, *slot = emalloc(n * sizeof(int)), *ctx = emalloc(n * sizeof(int));
 	for (int s = 0; s < n; s++)
-		slot[s] = (s * 3 + 2) % slots, ctx[s] = q_len[s];
+		slot[s] = (s + 2) % slots, ctx[s] = q_len[s];
 	size_t per = (size_t)H * P * N;
 	float *st0 = rnd(slots * per, 0, 0.5f, 0);
 	float *stc = C->state_alloc(slots, per), *stg = G->state_alloc(slots, per);
@@ -615,7 +619,8 @@ check_ssd(const char *what, int n, const int *q_len, int H, int P, int N, int xg
 	G->state_copy(stg, 0, slot[0], per);
 	C->state_zero(stc, slot[n - 1], per);
 	G->state_zero(stg, slot[n - 1], per);
-	cmp("state_copy/zero", what, stc, stg, slots * per, 0, 0);
+	/* the states already differ by the recurrence's rounding: its tolerance */
+	cmp("state_copy/zero", what, stc, stg, slots * per, 1e-4, 0);
 	free(st0); free(dtb); free(alog); free(D); free(slot); free(ctx);
 	C->free(stc); G->free(stg); G->free(dtbg); G->free(alg); G->free(Dg);
 }
