@@ -286,6 +286,29 @@ __device__ __forceinline__ void rs_step(float *v, int lane)
 	}
 }
 
+template <int B> struct vec_bytes;
+template <> struct vec_bytes<4> { typedef unsigned type; };
+template <> struct vec_bytes<8> { typedef uint2 type; };
+template <> struct vec_bytes<16> { typedef uint4 type; };
+
+/* this lane's DPL dims of the cache rows of keys kb .. kb+KPI-1 (past k1:
+ * key k1-1 again, masked by the caller) */
+template <int KPI, int DPL>
+__device__ __forceinline__ void load_keys(bf16 (*dst)[DPL], const bf16 *cache, const int32_t *bt,
+					  int kb, int k1, int n_kv, int kvh, int lane)
+{
+	constexpr int hd = 32 * DPL;
+#pragma unroll
+	for (int k = 0; k < KPI; k++) {
+		int key = min(kb + k, k1 - 1);
+		const bf16 *p = cache + (((size_t)bt[key / KB] * n_kv + kvh) * KB + key % KB) * hd +
+				lane * DPL;
+		/* one 4-, 8- or 16-byte load (rows are hd*2 bytes, lane*DPL*2 aligned) */
+		typedef typename vec_bytes<DPL * 2>::type V;
+		*reinterpret_cast<V *>(dst[k]) = *reinterpret_cast<const V *>(p);
+	}
+}
+
 template <int G, int DPL>
 __global__ void __launch_bounds__(128)
 attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
@@ -315,15 +338,8 @@ attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, c
 
 	for (int kb = k0; kb < k1; kb += KPI) {
 		float v[32];
-		bf16 kv[KPI][DPL];
-#pragma unroll
-		for (int k = 0; k < KPI; k++) {
-			int key = min(kb + k, k1 - 1);
-			const bf16 *kp = kc + (((size_t)bt[key / KB] * n_kv + kvh) * KB + key % KB) * hd +
-					 lane * DPL;
-#pragma unroll
-			for (int i = 0; i < DPL; i++) kv[k][i] = kp[i];
-		}
+		__align__(16) bf16 kv[KPI][DPL];
+		load_keys<KPI, DPL>(kv, kc, bt, kb, k1, n_kv, kvh, lane);
 #pragma unroll
 		for (int k = 0; k < KPI; k++)
 #pragma unroll
@@ -350,15 +366,8 @@ attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, c
 		for (int off = G; off < 32; off <<= 1) ps += __shfl_xor_sync(0xffffffffu, ps, off);
 		l = l * corr + ps;
 		m = mn;
-		bf16 vv[KPI][DPL];
-#pragma unroll
-		for (int k = 0; k < KPI; k++) {
-			int key = min(kb + k, k1 - 1);
-			const bf16 *vp = vc + (((size_t)bt[key / KB] * n_kv + kvh) * KB + key % KB) * hd +
-					 lane * DPL;
-#pragma unroll
-			for (int i = 0; i < DPL; i++) vv[k][i] = vp[i];
-		}
+		__align__(16) bf16 vv[KPI][DPL];
+		load_keys<KPI, DPL>(vv, vc, bt, kb, k1, n_kv, kvh, lane);
 #pragma unroll
 		for (int g = 0; g < G; g++) {
 			const float cg = __shfl_sync(0xffffffffu, corr, g);

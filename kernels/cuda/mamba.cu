@@ -57,14 +57,47 @@ void cu_conv1d(float *y, const float *x, int ldx, void *state, const float *w,
 	launchCheck();
 }
 
-/* SSD: one warp per (head, P row, sequence); lane holds state columns
- * n = lane + 32 j (NPL of them) in registers; y by a warp reduction.  The
- * state row is contiguous in N, so its read and write are coalesced. */
+/* SSD: one warp per (head, PR consecutive P rows, sequence); lane holds
+ * state columns n = lane*NPL .. lane*NPL+NPL-1 of each of its rows in
+ * registers, so a row's read and write are 16-byte accesses coalesced
+ * across the warp, the PR rows' loads are in flight together, and B and C
+ * are read once for the PR rows; y by warp reductions. */
 #define SSD_WARPS 4
+#define SSD_PR 4
 struct ssd_geom {
 	int H, P, N, ld, x_dim, b_dim, xdiv, bdiv, cdiv_, pblocks;
 	float dt_min, dt_max;
 };
+
+/* NPL consecutive floats from p (n0 = lane*NPL), zero past N */
+template <int NPL>
+__device__ __forceinline__ void ld_cols(float *d, const float *p, int n0, int N)
+{
+	if (NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 15) == 0) {
+#pragma unroll
+		for (int j = 0; j < NPL; j += 4) {
+			float4 v = *reinterpret_cast<const float4 *>(p + j);
+			d[j] = v.x, d[j + 1] = v.y, d[j + 2] = v.z, d[j + 3] = v.w;
+		}
+	} else {
+#pragma unroll
+		for (int j = 0; j < NPL; j++) d[j] = n0 + j < N ? p[j] : 0.f;
+	}
+}
+
+template <int NPL>
+__device__ __forceinline__ void st_cols(float *p, const float *d, int n0, int N)
+{
+	if (NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 15) == 0) {
+#pragma unroll
+		for (int j = 0; j < NPL; j += 4)
+			*reinterpret_cast<float4 *>(p + j) = make_float4(d[j], d[j + 1], d[j + 2], d[j + 3]);
+	} else {
+#pragma unroll
+		for (int j = 0; j < NPL; j++)
+			if (n0 + j < N) p[j] = d[j];
+	}
+}
 
 template <int NPL>
 __global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int lddt,
@@ -72,43 +105,62 @@ __global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int 
 			   const int32_t *q_start, const int32_t *q_len, const int32_t *slot,
 			   ssd_geom g)
 {
-	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-	const int h = blockIdx.x / g.pblocks, p = (blockIdx.x % g.pblocks) * SSD_WARPS + warp;
+	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n0 = lane * NPL;
+	const int h = blockIdx.x / g.pblocks;
+	const int p0 = ((blockIdx.x % g.pblocks) * SSD_WARPS + warp) * SSD_PR;
 	const int s = blockIdx.y;
-	if (p >= g.P) return;
-	float *st = state + (((size_t)slot[s] * g.H + h) * g.P + p) * g.N;
-	float S[NPL];
+	if (p0 >= g.P) return;
+	float *st = state + (((size_t)slot[s] * g.H + h) * g.P + p0) * g.N + n0;
+	float S[SSD_PR][NPL];
 #pragma unroll
-	for (int j = 0; j < NPL; j++) {
-		int n = lane + 32 * j;
-		S[j] = n < g.N ? st[n] : 0.f;
+	for (int k = 0; k < SSD_PR; k++) {
+		if (p0 + k < g.P) ld_cols<NPL>(S[k], st + (size_t)k * g.N, n0, g.N);
+		else
+#pragma unroll
+			for (int j = 0; j < NPL; j++) S[k][j] = 0.f;
 	}
 	const float A = -expf(A_log[h]), Dh = D[h], bias = dt_bias[h];
-	const int xo = (h / g.xdiv) * g.P + p, bo = g.x_dim + (h / g.bdiv) * g.N;
-	const int co = g.x_dim + g.b_dim + (h / g.cdiv_) * g.N;
+	const int xo = (h / g.xdiv) * g.P + p0, bo = g.x_dim + (h / g.bdiv) * g.N + n0;
+	const int co = g.x_dim + g.b_dim + (h / g.cdiv_) * g.N + n0;
 	const int r0 = q_start[s], n_tok = q_len[s];
 	for (int t = 0; t < n_tok; t++) {
 		const float *row = xbc + (size_t)(r0 + t) * g.ld;
 		float dt = softplus_f(dt_raw[(size_t)(r0 + t) * lddt + h] + bias);
 		dt = fminf(fmaxf(dt, g.dt_min), g.dt_max);
-		const float dA = expf(dt * A), xv = row[xo], dx = dt * xv;
-		float acc = 0.f;
+		const float dA = expf(dt * A);
+		float Bv[NPL], Cv[NPL];
+		ld_cols<NPL>(Bv, row + bo, n0, g.N);
+		ld_cols<NPL>(Cv, row + co, n0, g.N);
+		float acc[SSD_PR], xv[SSD_PR];
 #pragma unroll
-		for (int j = 0; j < NPL; j++) {
-			int n = lane + 32 * j;
-			if (n < g.N) {
-				S[j] = S[j] * dA + dx * row[bo + n];
-				acc += S[j] * row[co + n];
+		for (int k = 0; k < SSD_PR; k++) {
+			xv[k] = p0 + k < g.P ? row[xo + k] : 0.f;
+			const float dx = dt * xv[k];
+			float a = 0.f;
+#pragma unroll
+			for (int j = 0; j < NPL; j++) {
+				S[k][j] = S[k][j] * dA + dx * Bv[j];
+				a += S[k][j] * Cv[j];
 			}
+			acc[k] = a;
 		}
-		acc = warp_sum(acc);
-		if (lane == 0) y[(size_t)(r0 + t) * g.H * g.P + (size_t)h * g.P + p] = acc + Dh * xv;
+#pragma unroll
+		for (int k = 0; k < SSD_PR; k++) acc[k] = warp_sum(acc[k]);
+		if (lane < SSD_PR && p0 + lane < g.P) {
+			float a = acc[0];
+#pragma unroll
+			for (int k = 1; k < SSD_PR; k++)
+				if (lane == k) a = acc[k];
+			float x = xv[0];
+#pragma unroll
+			for (int k = 1; k < SSD_PR; k++)
+				if (lane == k) x = xv[k];
+			y[(size_t)(r0 + t) * g.H * g.P + (size_t)h * g.P + p0 + lane] = a + Dh * x;
+		}
 	}
 #pragma unroll
-	for (int j = 0; j < NPL; j++) {
-		int n = lane + 32 * j;
-		if (n < g.N) st[n] = S[j];
-	}
+	for (int k = 0; k < SSD_PR; k++)
+		if (p0 + k < g.P) st_cols<NPL>(st + (size_t)k * g.N, S[k], n0, g.N);
 }
 
 void cu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *state,
@@ -119,7 +171,7 @@ void cu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *sta
 	g.H = m->m2_heads, g.P = m->m2_headdim, g.N = m->m2_state, g.ld = m->m2_conv_dim;
 	g.x_dim = m->m2_x_groups * g.P, g.b_dim = m->m2_b_groups * g.N;
 	g.xdiv = g.H / m->m2_x_groups, g.bdiv = g.H / m->m2_b_groups, g.cdiv_ = g.H / m->m2_c_groups;
-	g.pblocks = cdiv(g.P, SSD_WARPS);
+	g.pblocks = cdiv(g.P, SSD_WARPS * SSD_PR);
 	g.dt_min = (float)m->m2_dt_min, g.dt_max = (float)m->m2_dt_max;
 	if (b->n_seqs <= 0) return;
 	dim3 grid(g.H * g.pblocks, b->n_seqs), blk(32 * SSD_WARPS);
@@ -153,29 +205,26 @@ __global__ void m1_scan_kernel(float *y, const float *u, const float *dt, const 
 	const int rep = E / X, bo = (c / (N * rep)) * N, co = (c / N) * N;
 	float *st = state + ((size_t)slot[s] * E + c) * N;
 	float S[MAXN], A[MAXN];
+	ld_cols<MAXN>(S, st, 0, N);
+	ld_cols<MAXN>(A, A_log + (size_t)c * N, 0, N);
 #pragma unroll
-	for (int n = 0; n < MAXN; n++) {
-		S[n] = n < N ? st[n] : 0.f;
-		A[n] = n < N ? -expf(A_log[(size_t)c * N + n]) : 0.f;
-	}
+	for (int n = 0; n < MAXN; n++) A[n] = -expf(A[n]);
 	const float Dc = D[c], bias = dt_b[c];
 	const int r0 = q_start[s], n_tok = q_len[s];
 	for (int t = 0; t < n_tok; t++) {
 		size_t r = r0 + t;
 		float uu = u[r * E + c], d = softplus_f(dt[r * E + c] + bias), acc = 0.f;
-		const float *Br = Bx + r * X + bo, *Cr = Cx + r * E + co;
+		float Br[MAXN], Cr[MAXN];   /* zero past N: those terms vanish */
+		ld_cols<MAXN>(Br, Bx + r * X + bo, 0, N);
+		ld_cols<MAXN>(Cr, Cx + r * E + co, 0, N);
 #pragma unroll
 		for (int n = 0; n < MAXN; n++) {
-			if (n < N) {
-				S[n] = expf(d * A[n]) * S[n] + d * Br[n] * uu;
-				acc += S[n] * Cr[n];
-			}
+			S[n] = expf(d * A[n]) * S[n] + d * Br[n] * uu;
+			acc += S[n] * Cr[n];
 		}
 		y[r * E + c] = (acc + Dc * uu) * silu_f(z[r * E + c]);
 	}
-#pragma unroll
-	for (int n = 0; n < MAXN; n++)
-		if (n < N) st[n] = S[n];
+	st_cols<MAXN>(st, S, 0, N);
 }
 
 void cu_m1_scan(float *y, const float *u, const float *dt, const float *dt_b, const float *Bx,
