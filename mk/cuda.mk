@@ -20,3 +20,10 @@ $(GPU_BENCH): tests/gpu/bench_ops.c $(LIBTTS) $(CUDA_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CUDA_OBJ) $(LIBTTS) $(LDLIBS) $(CUDA_LIBS)
 check-gpu-build: $(GPU_BENCH)
+
+# bench_step: the engine's decode step on random-weight 8B-shaped models
+GPU_STEP = $(BUILD)/tests/gpu/bench_step
+$(GPU_STEP): tests/gpu/bench_step.c $(LIBTTS) $(CUDA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CUDA_OBJ) $(LIBTTS) $(LDLIBS) $(CUDA_LIBS)
+check-gpu-build: $(GPU_STEP)
