@@ -18,6 +18,7 @@ make -j"$(nproc)" STATIC=1 SYSROOT="$SYSROOT" BUILD=build/gpu check-gpu-build \
 	build/gpu/tests/gpu/bench_ops 1
 	build/gpu/tests/gpu/bench_step 128 34
 	build/gpu/tests/gpu/bench_step 1 34 llama
+	TTS_SSM_STATE=bf16 build/gpu/tests/gpu/bench_step 128 34 mil2 mil1
 } >"$OUT/bench.log" 2>&1
 rc=$?
 cat "$OUT/bench.log"

@@ -45,6 +45,13 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && command -v compute-sanitizer >/dev/nul
 		>"$OUT/memcheck.log" 2>&1
 	tail -60 "$OUT/memcheck.log"
 fi
+# bf16 SSM states (TTS_SSM_STATE=bf16): the Mamba ops, the forward pass and
+# the fixtures again, states compared after rounding
+TTS_SSM_STATE=bf16 CHECK_ONLY=mamba,forward,fixture TTS_CUDA_SYNC=1 \
+	build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-ssm-bf16.log" 2>&1
+echo "gpu-check: bf16 SSM states, exit $?"
+cat "$OUT/check-gpu-ssm-bf16.log"
+
 # tts-generate end to end, --device cuda against --device cpu on the
 # synthetic models and a fixture: tokens agree until bf16 rounding tips a
 # near tie (reported, not judged here)

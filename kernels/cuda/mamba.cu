@@ -3,6 +3,7 @@
  * in order with the state in registers) and the Mamba-1 selective scan.
  * States are float32, [slot][...] as ops.h lays them out; each kernel
  * reads a sequence's state once, runs its tokens, and writes it back once. */
+#include <cstring>
 #include "common.cuh"
 
 #define MAXK 8   /* widest conv kernel supported (models use 4) */
@@ -99,9 +100,62 @@ __device__ __forceinline__ void st_cols(float *p, const float *d, int n0, int N)
 	}
 }
 
+/* the same for a bf16 state (TTS_SSM_STATE=bf16): 8-byte loads of 4 */
 template <int NPL>
+__device__ __forceinline__ void ld_cols(float *d, const bf16 *p, int n0, int N)
+{
+	if (NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 7) == 0) {
+#pragma unroll
+		for (int j = 0; j < NPL; j += 4) {
+			uint2 u = *reinterpret_cast<const uint2 *>(p + j);
+			__nv_bfloat162 a = *reinterpret_cast<__nv_bfloat162 *>(&u.x);
+			__nv_bfloat162 b = *reinterpret_cast<__nv_bfloat162 *>(&u.y);
+			float2 fa = __bfloat1622float2(a), fb = __bfloat1622float2(b);
+			d[j] = fa.x, d[j + 1] = fa.y, d[j + 2] = fb.x, d[j + 3] = fb.y;
+		}
+	} else {
+#pragma unroll
+		for (int j = 0; j < NPL; j++) d[j] = n0 + j < N ? __bfloat162float(p[j]) : 0.f;
+	}
+}
+
+template <int NPL>
+__device__ __forceinline__ void st_cols(bf16 *p, const float *d, int n0, int N)
+{
+	if (NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 7) == 0) {
+#pragma unroll
+		for (int j = 0; j < NPL; j += 4) {
+			__nv_bfloat162 a = __floats2bfloat162_rn(d[j], d[j + 1]);
+			__nv_bfloat162 b = __floats2bfloat162_rn(d[j + 2], d[j + 3]);
+			uint2 u;
+			u.x = *reinterpret_cast<unsigned *>(&a), u.y = *reinterpret_cast<unsigned *>(&b);
+			*reinterpret_cast<uint2 *>(p + j) = u;
+		}
+	} else {
+#pragma unroll
+		for (int j = 0; j < NPL; j++)
+			if (n0 + j < N) p[j] = __float2bfloat16_rn(d[j]);
+	}
+}
+
+/* SSM states are float32 unless TTS_SSM_STATE=bf16 (half the state
+ * traffic of a decode step).  Either way a slot keeps the float32 size
+ * ops->state_alloc gave it (slot s starts at byte s * floats_per_slot * 4),
+ * so state_copy and state_zero work unchanged; a bf16 state fills the
+ * first half of its slot. */
+static int ssm_bf16(void)
+{
+	static int v = -1;
+	if (v < 0) {
+		const char *e = getenv("TTS_SSM_STATE");
+		v = e && strcmp(e, "bf16") == 0;
+	}
+	return v;
+}
+
+template <int NPL, typename T>
 __global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int lddt,
-			   float *state, const float *dt_bias, const float *A_log, const float *D,
+			   void *state, const float *dt_bias, const float *A_log, const float *D,
 			   const int32_t *q_start, const int32_t *q_len, const int32_t *slot,
 			   ssd_geom g)
 {
@@ -110,7 +164,8 @@ __global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int 
 	const int p0 = ((blockIdx.x % g.pblocks) * SSD_WARPS + warp) * SSD_PR;
 	const int s = blockIdx.y;
 	if (p0 >= g.P) return;
-	float *st = state + (((size_t)slot[s] * g.H + h) * g.P + p0) * g.N + n0;
+	T *st = (T *)((char *)state + (size_t)slot[s] * g.H * g.P * g.N * sizeof(float)) +
+		((size_t)h * g.P + p0) * g.N + n0;
 	float S[SSD_PR][NPL];
 #pragma unroll
 	for (int k = 0; k < SSD_PR; k++) {
@@ -175,9 +230,11 @@ void cu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *sta
 	g.dt_min = (float)m->m2_dt_min, g.dt_max = (float)m->m2_dt_max;
 	if (b->n_seqs <= 0) return;
 	dim3 grid(g.H * g.pblocks, b->n_seqs), blk(32 * SSD_WARPS);
-	float *st = (float *)state;
-#define SSD_LAUNCH(NPL) ssd_kernel<NPL><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, st, \
-		dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g)
+#define SSD_LAUNCH(NPL) do { if (ssm_bf16()) \
+		ssd_kernel<NPL, bf16><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state, \
+			dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g); \
+	else ssd_kernel<NPL, float><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state, \
+			dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g); } while (0)
 	if (g.N <= 32) SSD_LAUNCH(1);
 	else if (g.N <= 64) SSD_LAUNCH(2);
 	else if (g.N <= 128) SSD_LAUNCH(4);
@@ -194,16 +251,16 @@ void cu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *sta
  * its N state values in registers.  B of channel c is Bx group
  * c / (N*rep), C is Cx group c / N, rep = E / d_xb; dt_b is added again
  * before the softplus (the checkpoints were trained that way). */
-template <int MAXN>
+template <int MAXN, typename T>
 __global__ void m1_scan_kernel(float *y, const float *u, const float *dt, const float *dt_b,
-			       const float *Bx, const float *Cx, const float *z, float *state,
+			       const float *Bx, const float *Cx, const float *z, void *state,
 			       const float *A_log, const float *D, const int32_t *q_start,
 			       const int32_t *q_len, const int32_t *slot, int E, int X, int N)
 {
 	int c = blockIdx.x * blockDim.x + threadIdx.x, s = blockIdx.y;
 	if (c >= E) return;
 	const int rep = E / X, bo = (c / (N * rep)) * N, co = (c / N) * N;
-	float *st = state + ((size_t)slot[s] * E + c) * N;
+	T *st = (T *)((char *)state + (size_t)slot[s] * E * N * sizeof(float)) + (size_t)c * N;
 	float S[MAXN], A[MAXN];
 	ld_cols<MAXN>(S, st, 0, N);
 	ld_cols<MAXN>(A, A_log + (size_t)c * N, 0, N);
@@ -234,8 +291,11 @@ void cu_m1_scan(float *y, const float *u, const float *dt, const float *dt_b, co
 	int E = m->m1_d_inner, X = m->m1_d_xb, N = m->m1_state;
 	if (b->n_seqs <= 0) return;
 	dim3 grid(cdiv(E, 128), b->n_seqs);
-#define M1_LAUNCH(MN) m1_scan_kernel<MN><<<grid, 128, 0, tts_stream>>>(y, u, dt, dt_b, Bx, Cx, z, \
-		(float *)state, A_log, D, b->q_start, b->q_len, b->slot, E, X, N)
+#define M1_LAUNCH(MN) do { if (ssm_bf16()) \
+		m1_scan_kernel<MN, bf16><<<grid, 128, 0, tts_stream>>>(y, u, dt, dt_b, Bx, Cx, z, \
+			state, A_log, D, b->q_start, b->q_len, b->slot, E, X, N); \
+	else m1_scan_kernel<MN, float><<<grid, 128, 0, tts_stream>>>(y, u, dt, dt_b, Bx, Cx, z, \
+			state, A_log, D, b->q_start, b->q_len, b->slot, E, X, N); } while (0)
 	if (N <= 16) M1_LAUNCH(16);
 	else if (N <= 32) M1_LAUNCH(32);
 	else {
