@@ -83,9 +83,11 @@ $(TOOL1:%=$(BUILD)/%): $(BUILD)/%: $(BUILD)/tools/%.o $(LIBTTS)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBTTS) $(LDLIBS)
 
 # Folder tools (tts-generate links the CUDA backend when it is built).
-.SECONDEXPANSION:
-$(TOOLDIRS:%=$(BUILD)/%): $(BUILD)/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard tools/%/*.c)) $(LIBTTS) $(CUDA_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBTTS) $(LDLIBS) $(CUDA_LIBS)
+define TOOLDIR_RULE
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIBTTS) $(CUDA_OBJ)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBTTS) $$(LDLIBS) $$(CUDA_LIBS)
+endef
+$(foreach t,$(sort $(TOOLDIRS)),$(eval $(call TOOLDIR_RULE,$(t))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBTTS) $(CUDA_OBJ) tests/unit/tap.h
 	@mkdir -p $(dir $@)

@@ -80,7 +80,8 @@ typedef struct tts_ops {
 	/* y[i] += x[i] */
 	void (*add)(float *y, const float *x, size_t n);
 	/* y[i][:] = x[idx[i]][:] for i < n (rows of width dim; idx in backend
-	 * memory): picks the last token of each sequence before the LM head */
+	 * memory): picks the last token of each sequence before the LM head.
+	 * y and x must not overlap (the forward gathers h into another buffer). */
 	void (*gather_rows)(float *y, const float *x, const int32_t *idx, int n, int dim);
 	/* y[r][(g*rep + k)*width + d] = x[r][g*width + d]  for g < groups,
 	 * k < rep, d < width: GQA-style repeat of x groups (Mamba-1 x before

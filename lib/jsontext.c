@@ -384,84 +384,87 @@ parse_number(struct parser *ps)
 
 static json_t *parse_value(struct parser *ps);
 
+/* Past the '{' or '[' at ps->p: 1 if the container is empty (its close
+ * consumed too), else 0. */
+static int
+open_list(struct parser *ps, char close)
+{
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/* After an item: 1 on ',' (another item follows), 0 on the close, -1 on
+ * anything else. */
+static int
+next_item(struct parser *ps, char close)
+{
+	skip_ws(ps);
+	if (ps->p < ps->end && (*ps->p == ',' || *ps->p == close))
+		return *ps->p++ == ',';
+	fail(ps, close == ']' ? "expected ',' or ']'" : "expected ',' or '}'");
+	return -1;
+}
+
 static json_t *
 parse_array(struct parser *ps)
 {
 	json_t *a = json_array();
-	ps->p++;
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == ']') {
-		ps->p++;
-		return a;
-	}
-	for (;;) {
+	int more = !open_list(ps, ']');
+	while (more > 0) {
 		json_t *v = parse_value(ps);
-		if (!v)
+		if (!v) {
+			more = -1;
 			break;
+		}
 		json_array_append_new(a, v);
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == ']') {
-			ps->p++;
-			return a;
-		}
-		fail(ps, "expected ',' or ']'");
-		break;
+		more = next_item(ps, ']');
 	}
+	if (more == 0)
+		return a;
 	json_decref(a);
 	return NULL;
+}
+
+/* One "key": value of an object into o; 0 or -1. */
+static int
+parse_member(struct parser *ps, json_t *o)
+{
+	const char *key;
+	size_t klen, off;
+	skip_ws(ps);
+	if (ps->p >= ps->end || *ps->p != '"')
+		return fail(ps, "expected a string key"), -1;
+	if (parse_str(ps, &key, &klen, &off))
+		return -1;
+	if (memchr(key ? key : ps->scratch.p + off, 0, klen))
+		return fail(ps, "NUL in an object key"), -1;
+	skip_ws(ps);
+	if (ps->p >= ps->end || *ps->p != ':')
+		return fail(ps, "expected ':'"), -1;
+	ps->p++;
+	json_t *v = parse_value(ps);
+	if (!v)
+		return -1;
+	/* scratch may have moved while parsing v: the key is at off */
+	json_object_setn_new_nocheck(o, key ? key : ps->scratch.p + off, klen, v);
+	ps->scratch.len = off;
+	return 0;
 }
 
 static json_t *
 parse_object(struct parser *ps)
 {
 	json_t *o = json_object();
-	ps->p++;
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == '}') {
-		ps->p++;
+	int more = !open_list(ps, '}');
+	while (more > 0)
+		more = parse_member(ps, o) ? -1 : next_item(ps, '}');
+	if (more == 0)
 		return o;
-	}
-	for (;;) {
-		const char *key;
-		size_t klen, off;
-		if (ps->p >= ps->end || *ps->p != '"') {
-			fail(ps, "expected a string key");
-			break;
-		}
-		if (parse_str(ps, &key, &klen, &off))
-			break;
-		if (memchr(key ? key : ps->scratch.p + off, 0, klen)) {
-			fail(ps, "NUL in an object key");
-			break;
-		}
-		skip_ws(ps);
-		if (ps->p >= ps->end || *ps->p != ':') {
-			fail(ps, "expected ':'");
-			break;
-		}
-		ps->p++;
-		json_t *v = parse_value(ps);
-		if (!v)
-			break;
-		json_object_setn_new_nocheck(o, key ? key : ps->scratch.p + off, klen, v);
-		ps->scratch.len = off;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			skip_ws(ps);
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == '}') {
-			ps->p++;
-			return o;
-		}
-		fail(ps, "expected ',' or '}'");
-		break;
-	}
 	json_decref(o);
 	return NULL;
 }
@@ -599,35 +602,39 @@ print_string(struct tts_buf *b, const char *s, size_t n)
 	tts_buf_addc(b, '"');
 }
 
-/* A fast path for print_real, for 1e-4 <= |d| < 1e15, where %g prints
+/* A fast path for print_real, for 1e-3 <= |d| < 1e15, where %g prints
  * fixed-point, in exact integer arithmetic: |d| = M / 2^s exactly; for
  * k = 0, 1, ... decimals take m = round(M 10^k / 2^s) and stop at the first
  * k where m / 10^k is nearer to d than half the gap to the neighbouring
  * doubles, i.e. where strtod reads it back as d.  Ties count as not read
  * back (strtod's ties-to-even could go either way), so the text is never
- * wrong and at most one digit longer than needed in that rare case. */
+ * wrong and at most one digit longer than needed in that rare case.
+ * Bounds: k <= 19 keeps 10^k in 64 bits, M 10^k < 2^53 10^19 < 2^117 and
+ * m 2^s < 10^17 2^63 < 2^120 in 128. */
 static int
 print_real_fixed(struct tts_buf *b, double d)
 {
 	typedef unsigned __int128 u128;
 	double a = fabs(d);
-	if (!(a >= 1e-4 && a < 1e15))
+	if (!(a >= 1e-3 && a < 1e15))
 		return 0;
 	int e2;
 	uint64_t M = (uint64_t)ldexp(frexp(a, &e2), 53); /* a = M 2^(e2-53) */
 	int s = 53 - e2;                                  /* > 0 in this range */
-	int intdigits = 1;
-	while (intdigits < 15 && a >= p10[intdigits])
-		intdigits++;
+	/* at most 17 significant digits: k <= 16 - floor(log10 a) (log10 may
+	 * be off by one at a power of ten: that only moves the budget) */
+	int kmax = 16 - (int)floor(log10(a));
+	if (kmax > 19)
+		kmax = 19;
 	u128 one = (u128)1 << s;
 	uint64_t tenk = 1;
-	for (int k = 0; intdigits + k <= 17; k++, tenk *= 10) {
-		u128 t = (u128)M * tenk;              /* < 2^53 10^17 < 2^110 */
+	for (int k = 0; k <= kmax; k++, tenk *= 10) {
+		u128 t = (u128)M * tenk;
 		uint64_t m = (uint64_t)(t >> s);
 		u128 r = t - ((u128)m << s);
 		if (2 * r > one || (2 * r == one && (m & 1)))
 			m++; /* to nearest, ties to even, as printf */
-		u128 ms = (u128)m << s;               /* < 10^17 2^67 < 2^124 */
+		u128 ms = (u128)m << s;
 		int below = ms < t;
 		u128 diff = below ? t - ms : ms - t;
 		/* Half the gap to the next double is 2^-s / 2, scaled by 10^k 2^s:

@@ -22,6 +22,8 @@ void tts_buf_reserve(struct tts_buf *b, size_t more);
 static inline void
 tts_buf_add(struct tts_buf *b, const void *s, size_t n)
 {
+	if (n == 0)
+		return;
 	tts_buf_reserve(b, n);
 	__builtin_memcpy(b->p + b->len, s, n);
 	b->len += n;

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@
 #include <zstd.h>
 
 enum { CHUNK = 1 << 16 };
+/* msgpack-c's unpacker holds at most MSGPACK_EMBED_STACK_SIZE (32) open
+ * containers, the record's own map included; deeper would not read back. */
+enum { MSGPACK_MAX_DEPTH = 32 };
 
 /* ---- reading ---------------------------------------------------------- */
 
@@ -43,6 +47,7 @@ struct rec_reader {
 	char *name;
 	enum kind kind;
 	int raw_eof;              /* read() returned 0 */
+	int tolerant;             /* rec_allow_truncated */
 	/* zstd input */
 	ZSTD_DCtx *dctx;
 	char *zin;                /* compressed bytes, zi.src */
@@ -78,6 +83,21 @@ raw_read(rec_reader *r, char *dst, size_t n)
 	}
 }
 
+/* A damaged end of the stream: fatal, or a warning after
+ * rec_allow_truncated. */
+static void __attribute__((format(printf, 2, 3)))
+truncated(rec_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!r->tolerant)
+		eprintf("%s", msg);
+	weprintf("%s: ignoring the rest", msg);
+}
+
 /* Read up to n decoded bytes (decompressed when the stream is zstd);
  * 0 at the end of the stream. */
 static size_t
@@ -92,7 +112,8 @@ dec_read(rec_reader *r, char *dst, size_t n)
 			r->zi.pos = 0;
 			if (r->zi.size == 0) {
 				if (r->zlast != 0)
-					eprintf("%s: truncated zstd frame", r->name);
+					truncated(r, "%s: truncated zstd frame", r->name);
+				r->zlast = 0;
 				return 0;
 			}
 		}
@@ -219,10 +240,16 @@ next_jsonl(rec_reader *r)
 			continue; /* blank lines are allowed */
 		char err[160];
 		json_t *v = jsontext_parse(s, n, err, sizeof err);
+		if (!v && !nl && r->tolerant) {
+			truncated(r, "%s:%lld: incomplete last line", r->name, r->line);
+			return NULL;
+		}
 		if (!v)
 			eprintf("%s:%lld: invalid JSON: %s", r->name, r->line, err);
-		if (!json_is_object(v))
+		if (!json_is_object(v)) {
+			json_decref(v);
 			eprintf("%s:%lld: expected an object", r->name, r->line);
+		}
 		return v;
 	}
 }
@@ -296,16 +323,19 @@ next_msgpack(rec_reader *r)
 		if (ret == MSGPACK_UNPACK_PARSE_ERROR)
 			eprintf("%s: record %lld: invalid msgpack", r->name, r->nrec + 1);
 		if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
-			eprintf("%s: record %lld: out of memory", r->name, r->nrec + 1);
+			eprintf("%s: record %lld: nested deeper than %d levels, or out of memory",
+				r->name, r->nrec + 1, MSGPACK_MAX_DEPTH);
 		/* MSGPACK_UNPACK_CONTINUE: more bytes needed. */
 		if (!msgpack_unpacker_reserve_buffer(&r->mp, CHUNK))
 			eprintf("out of memory");
 		size_t k = dec_read(r, msgpack_unpacker_buffer(&r->mp),
 				    msgpack_unpacker_buffer_capacity(&r->mp));
 		if (k == 0) {
-			if (r->mp.used > r->mp.off)
-				eprintf("%s: record %lld: truncated msgpack map", r->name,
-					r->nrec + 1);
+			if (r->mp.used > r->mp.off) {
+				truncated(r, "%s: record %lld: truncated msgpack map", r->name,
+					  r->nrec + 1);
+				r->mp.off = r->mp.used; /* nothing left to parse */
+			}
 			return NULL;
 		}
 		msgpack_unpacker_buffer_consumed(&r->mp, k);
@@ -341,6 +371,12 @@ rec_where(const rec_reader *r)
 		eprintf("out of memory");
 	}
 	return w->where_s;
+}
+
+void
+rec_allow_truncated(rec_reader *r)
+{
+	r->tolerant = 1;
 }
 
 const char *
@@ -501,9 +537,13 @@ rec_writer_for(const char *path, const char *fmt_opt, int zstd_opt)
 	return rec_writer_open(path, fmt, zstd);
 }
 
+
 static void
-put_msgpack(msgpack_packer *pk, json_t *v)
+put_msgpack(rec_writer *w, msgpack_packer *pk, json_t *v, int depth)
 {
+	if ((json_is_object(v) || json_is_array(v)) && depth > MSGPACK_MAX_DEPTH)
+		eprintf("%s: a record nested deeper than %d levels cannot be written as msgpack",
+			w->name, MSGPACK_MAX_DEPTH);
 	const char *key;
 	size_t klen, i;
 	json_t *x;
@@ -512,13 +552,13 @@ put_msgpack(msgpack_packer *pk, json_t *v)
 		msgpack_pack_map(pk, json_object_size(v));
 		json_object_keylen_foreach(v, key, klen, x) {
 			msgpack_pack_str_with_body(pk, key, klen);
-			put_msgpack(pk, x);
+			put_msgpack(w, pk, x, depth + 1);
 		}
 		break;
 	case JSON_ARRAY:
 		msgpack_pack_array(pk, json_array_size(v));
 		json_array_foreach(v, i, x)
-			put_msgpack(pk, x);
+			put_msgpack(w, pk, x, depth + 1);
 		break;
 	case JSON_STRING:
 		msgpack_pack_str_with_body(pk, json_string_value(v), json_string_length(v));
@@ -547,7 +587,7 @@ rec_put(rec_writer *w, json_t *rec)
 	if (!json_is_object(rec))
 		eprintf("rec_put: a record must be an object");
 	if (w->fmt == REC_MSGPACK) {
-		put_msgpack(&w->pk, rec);
+		put_msgpack(w, &w->pk, rec, 1);
 	} else {
 		jsontext_print(&w->out, rec);
 		tts_buf_addc(&w->out, '\n');

@@ -36,6 +36,13 @@ const char *rec_where(const rec_reader *r);
 /* The name given at open ("<stdin>" for stdin). */
 const char *rec_name(const rec_reader *r);
 void rec_close(rec_reader *r);
+/* For reading back the output of an interrupted run (tts-generate
+ * --resume): after this call, a stream whose end was cut off (a truncated
+ * zstd frame, a truncated msgpack map, a last JSONL line without its
+ * newline that does not parse) ends before the damaged record, with a
+ * warning on stderr, instead of being an error.  Damage elsewhere is still
+ * fatal. */
+void rec_allow_truncated(rec_reader *r);
 
 /* A writer.  fmt/zstd chosen by the caller; rec_writer_for_path picks them
  * from the suffix (.jsonl .json .msgpack .mpk, then .zst) unless forced.

@@ -198,3 +198,29 @@ setup() {
 	run bash -c "echo '{\"id\":\"a\",\"prompt\":\"Hello world\"}' | tts-generate -m '$d' -n 2 --max-tokens 8 | jq -e '(.text | type == \"string\") and .prompt_tokens > 1' | sort -u"
 	assert_output "true"
 }
+
+@test "generate: input FILEs are read in order, like standard input" {
+	a=$(gen -n 2 <"$P" | notime)
+	b=$(gen -n 2 "$P" | notime)
+	[ "$a" = "$b" ]
+}
+
+@test "generate: SIGTERM exits 143 with only complete problems written" {
+	prompts 300 >"$BATS_TEST_TMPDIR/many"
+	f="$BATS_TEST_TMPDIR/o.jsonl"
+	tts-generate --synthetic mamba2 -n 3 --max-tokens 40 --ignore-eos -o "$f" <"$BATS_TEST_TMPDIR/many" &
+	pid=$!
+	while [ ! -s "$f" ]; do sleep 0.05; done
+	kill -TERM $pid
+	st=0
+	wait $pid || st=$?
+	assert_equal "$st" 143
+	run bash -c "jq -s 'group_by(.id) | map(length == 3) | all' '$f'"
+	assert_output "true"
+}
+
+@test "generate: an output file that cannot be created is an error" {
+	run bash -c "gen -o '$BATS_TEST_TMPDIR/no/such/dir/o.jsonl' <'$P'"
+	assert_failure 1
+	assert_output --partial "no/such/dir"
+}

@@ -163,3 +163,14 @@ head_hex() { od -An -tx1 -N"$2" "$1" | tr -d ' \n'; }
 	tts-cat shard-*.msgpack.zst > all.jsonl
 	[ "$(wc -l < all.jsonl)" -eq 6 ]
 }
+
+@test "msgpack nests 32 levels, the record included" {
+	run bash -c 'jq -nc "{a: (reduce range(31) as \$i (1; [.]))}" | tts-cat -f msgpack | tts-cat | jq -e ".a | flatten == [1]"'
+	assert_success
+}
+
+@test "a record nested deeper is refused as msgpack, with a reason" {
+	run --separate-stderr bash -c 'jq -nc "{a: (reduce range(32) as \$i (1; [.]))}" | tts-cat -f msgpack'
+	assert_failure 1
+	[ "$stderr" = "tts-cat: <stdout>: a record nested deeper than 32 levels cannot be written as msgpack" ]
+}

@@ -157,3 +157,21 @@ What is wolf + mill + jacket? Put the final answer in \boxed{}.'
 	assert_line --index 0 --regexp '^List: ([a-z]+: [0-9]+, ){19}[a-z]+: [0-9]+\.$'
 	assert_line --index 1 --regexp '^What is [a-z]+ \+ [a-z]+ \+ [a-z]+\? Put the final answer in \\boxed\{\}\.$'
 }
+
+@test "--vocab reads a Unigram vocabulary ([token, score] pairs, '▁' marker)" {
+	run bash -c 'tts-synth-ar -n 20 -L 3 --vocab "$FIXTURES/tokenizer-unigram.json" | jq -r ".kv[][0]" | sort -u | tr "\n" " "'
+	assert_output "Lamp cloud river stone tree "
+}
+
+@test "--vocab without a vocabulary map is an error" {
+	echo '{"model": {}}' >"$BATS_TEST_TMPDIR/t.json"
+	run --separate-stderr tts-synth-ar -n 1 --vocab "$BATS_TEST_TMPDIR/t.json"
+	assert_failure 1
+	[ "$stderr" = "tts-synth-ar: $BATS_TEST_TMPDIR/t.json: no vocabulary map (model.vocab)" ]
+}
+
+@test "an answer beyond 64 bits is an error naming the problem" {
+	run --separate-stderr tts-synth-ar -n 1 --values 1000000000:1000000000 --ops '*'
+	assert_failure 1
+	[ "$stderr" = "tts-synth-ar: problem 0: the answer overflows a 64-bit integer: use smaller --values or fewer *" ]
+}

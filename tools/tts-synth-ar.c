@@ -95,7 +95,7 @@ final_value(const struct problem *p, int j)
 
 /* Terms combined with * before + and -, otherwise left to right. */
 static long long
-evaluate(const struct settings *o, const struct problem *p)
+evaluate(const struct settings *o, const struct problem *p, long long i)
 {
 	long long sum = 0, prod = final_value(p, p->sel[0]);
 	int sign = 1;
@@ -114,7 +114,8 @@ evaluate(const struct settings *o, const struct problem *p)
 	bad |= __builtin_mul_overflow(prod, sign, &prod);
 	bad |= __builtin_add_overflow(sum, prod, &sum);
 	if (bad)
-		eprintf("the answer overflows a 64-bit integer: use smaller --values or fewer *");
+		eprintf("problem %lld: the answer overflows a 64-bit integer: "
+			"use smaller --values or fewer *", i);
 	return sum;
 }
 
@@ -147,7 +148,7 @@ make_problem(const struct settings *o, long long i, struct problem *p, int *perm
 	size_t nops = strlen(o->ops);
 	for (int t = 0; t + 1 < o->terms; t++)
 		p->op[t] = o->ops[below(&s, nops)];
-	p->answer = evaluate(o, p);
+	p->answer = evaluate(o, p, i);
 }
 
 

@@ -66,7 +66,24 @@ cpu_kv_copy_block(void *kc, void *vc, int dst, int src, int n_kv, int head_dim)
 static float *att_buf;
 static size_t att_cap;
 
-/* out[r][h] = sum_j softmax_j(q.k_j / sqrt(hd)) v_j over positions j <= pos[r] */
+/* o[0..hd) += p * v[0..hd) */
+static inline void
+axpy(float *o, float p, const float *v, int hd)
+{
+	int d = 0;
+	for (; d + 8 <= hd; d += 8) {
+		v8f a, b;
+		memcpy(&a, o + d, sizeof a);
+		memcpy(&b, v + d, sizeof b);
+		a += p * b;
+		memcpy(o + d, &a, sizeof a);
+	}
+	for (; d < hd; d++)
+		o[d] += p * v[d];
+}
+
+/* out[r][h] = sum_j softmax_j(q.k_j / sqrt(hd)) v_j over positions j <= pos[r],
+ * walking the sequence's KV blocks (16 consecutive keys each) */
 void
 cpu_attention(float *out, const float *q, const void *kc, const void *vc, const tts_batch *b,
 	      int n_heads, int n_kv, int head_dim)
@@ -80,7 +97,7 @@ cpu_attention(float *out, const float *q, const void *kc, const void *vc, const 
 	float *buf = cpu_scratch(&att_buf, &att_cap, stride * nt);
 	float scale = 1.0f / sqrtf((float)head_dim);
 	int work = b->rows * n_heads;
-#pragma omp parallel for schedule(dynamic, 1) if ((size_t)work * b->max_ctx * head_dim > (1u << 20))
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)work * b->max_ctx * head_dim > (1u << 23))
 	for (int rh = 0; rh < work; rh++) {
 		int r = rh / n_heads, h = rh % n_heads, kvh = h / rep, tid = 0;
 #ifdef _OPENMP
@@ -91,24 +108,28 @@ cpu_attention(float *out, const float *q, const void *kc, const void *vc, const 
 		const int32_t *bt = b->block_table + (size_t)s * b->max_blocks;
 		const float *qr = q + ((size_t)r * n_heads + h) * head_dim;
 		float mx = -INFINITY;
-		for (int j = 0; j < n; j++) {
-			size_t o = kv_off(bt[j / TTS_KV_BLOCK], kvh, j % TTS_KV_BLOCK, n_kv, head_dim);
-			sc[j] = cpu_dot(qr, K + o, head_dim) * scale;
-			if (sc[j] > mx)
-				mx = sc[j];
+		for (int j0 = 0; j0 < n; j0 += TTS_KV_BLOCK) {
+			const float *kb = K + kv_off(bt[j0 / TTS_KV_BLOCK], kvh, 0, n_kv, head_dim);
+			int m = n - j0 < TTS_KV_BLOCK ? n - j0 : TTS_KV_BLOCK;
+			for (int t = 0; t < m; t++) {
+				float v = cpu_dot(qr, kb + (size_t)t * head_dim, head_dim) * scale;
+				sc[j0 + t] = v;
+				if (v > mx)
+					mx = v;
+			}
 		}
 		float sum = 0;
 		for (int j = 0; j < n; j++) {
 			sc[j] = expf(sc[j] - mx);
 			sum += sc[j];
 		}
-		float *o = out + ((size_t)r * n_heads + h) * head_dim;
+		float inv = 1.0f / sum, *o = out + ((size_t)r * n_heads + h) * head_dim;
 		memset(o, 0, head_dim * sizeof(float));
-		for (int j = 0; j < n; j++) {
-			const float *vr = V + kv_off(bt[j / TTS_KV_BLOCK], kvh, j % TTS_KV_BLOCK, n_kv, head_dim);
-			float p = sc[j] / sum;
-			for (int d = 0; d < head_dim; d++)
-				o[d] += p * vr[d];
+		for (int j0 = 0; j0 < n; j0 += TTS_KV_BLOCK) {
+			const float *vb = V + kv_off(bt[j0 / TTS_KV_BLOCK], kvh, 0, n_kv, head_dim);
+			int m = n - j0 < TTS_KV_BLOCK ? n - j0 : TTS_KV_BLOCK;
+			for (int t = 0; t < m; t++)
+				axpy(o, sc[j0 + t] * inv, vb + (size_t)t * head_dim, head_dim);
 		}
 	}
 }

@@ -101,7 +101,7 @@ static void
 cpu_matmul(float *y, const tts_w *w, const float *x, int rows)
 {
 	int O = w->out, I = w->in, r4 = rows & ~3;
-#pragma omp parallel for schedule(static) if ((size_t)O * I * rows > (1u << 20))
+#pragma omp parallel for schedule(static) if ((size_t)O * I * rows > (1u << 23))
 	for (int o = 0; o < O; o += 2) {
 		const float *w0 = w->d + (size_t)o * I;
 		if (o + 1 < O) {

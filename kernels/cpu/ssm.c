@@ -13,7 +13,7 @@ cpu_conv1d(float *y, const float *x, int ldx, void *state, const float *w, const
 	for (int s = 0; s < b->n_seqs; s++) {
 		int r0 = b->q_start[s], n = b->q_len[s];
 		float *S = st + (size_t)b->slot[s] * channels * (K - 1);
-#pragma omp parallel for schedule(static) if ((size_t)n * channels * K > (1u << 18))
+#pragma omp parallel for schedule(static) if ((size_t)n * channels * K > (1u << 22))
 		for (int c = 0; c < channels; c++) {
 			float *h = S + (size_t)c * (K - 1);
 			const float *wc = w + (size_t)c * K;
@@ -46,7 +46,7 @@ cpu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *state,
 	for (int s = 0; s < b->n_seqs; s++) {
 		int r0 = b->q_start[s], n = b->q_len[s];
 		float *S0 = st + (size_t)b->slot[s] * H * P * N;
-#pragma omp parallel for schedule(static) if ((size_t)n * H * P * N > (1u << 18))
+#pragma omp parallel for schedule(static) if ((size_t)n * H * P * N > (1u << 22))
 		for (int h = 0; h < H; h++) {
 			float *S = S0 + (size_t)h * P * N;
 			float A = -expf(A_log[h]);
@@ -105,7 +105,7 @@ cpu_m1_scan(float *y, const float *u, const float *dt, const float *dt_b, const 
 	for (int s = 0; s < b->n_seqs; s++) {
 		int r0 = b->q_start[s], n = b->q_len[s];
 		float *S0 = st + (size_t)b->slot[s] * E * N;
-#pragma omp parallel for schedule(static) if ((size_t)n * E * N > (1u << 18))
+#pragma omp parallel for schedule(static) if ((size_t)n * E * N > (1u << 22))
 		for (int c = 0; c < E; c++) {
 			float *S = S0 + (size_t)c * N;
 			for (int t = 0; t < n; t++) {

@@ -202,7 +202,9 @@ main(int argc, char **argv)
 	int pr_bad = 0, rd_bad = 0;
 	for (int i = 0; i < 100000; i++) {
 		double d;
-		if (i % 2) {
+		if (i % 3 == 2) {
+			d = (double)(rnd() >> 11) * 0x1p-53 * p10(rnd() % 4); /* [0, 1000) */
+		} else if (i % 3) {
 			uint64_t bits = rnd();
 			memcpy(&d, &bits, sizeof d);
 			d = fmod(fabs(d), 1e15);

@@ -93,9 +93,10 @@ read_file(const char *path, char *buf, size_t cap)
 }
 
 /* Read every record of path in a child; return its exit status and put
- * what it wrote on stderr in msg. */
+ * what it wrote on stderr in msg.  With tolerant set, the child allows a
+ * truncated end and exits with the number of records read. */
 static int
-read_in_child(const char *path, char *msg, size_t cap)
+read_in_child_as(const char *path, int tolerant, char *msg, size_t cap)
 {
 	const char *err = tmp("stderr");
 	fflush(stdout);
@@ -105,10 +106,16 @@ read_in_child(const char *path, char *msg, size_t cap)
 			_exit(99);
 		rec_reader *r = rec_open(path);
 		json_t *v;
-		while ((v = rec_next(r)))
+		int n = 0;
+		if (tolerant)
+			rec_allow_truncated(r);
+		while ((v = rec_next(r))) {
 			json_decref(v);
+			n++;
+		}
 		rec_close(r);
-		_exit(0);
+		fflush(stderr);
+		_exit(tolerant ? n : 0);
 	}
 	int st;
 	waitpid(pid, &st, 0);
@@ -117,6 +124,23 @@ read_in_child(const char *path, char *msg, size_t cap)
 		n--;
 	msg[n] = 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int
+read_in_child(const char *path, char *msg, size_t cap)
+{
+	return read_in_child_as(path, 0, msg, cap);
+}
+
+static void
+expect_tolerated(const char *name, const void *data, size_t n, int nrec, const char *want)
+{
+	char msg[512];
+	const char *path = tmp(name);
+	write_file(path, data, n);
+	int st = read_in_child_as(path, 1, msg, sizeof msg);
+	ok(st == nrec && strstr(msg, want), "%s, allowed truncated: %d records and '%s' (got %d: %s)",
+	   name, nrec, want, st, msg);
 }
 
 static void
@@ -159,6 +183,21 @@ test_errors(json_t *recs)
 	/* {"u": uint64 max} */
 	expect_error("u64.msgpack", "\x81\xa1u\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 12,
 		     "out of range");
+	/* rec_allow_truncated: a cut end is the end, damage before it is not */
+	n = encode(recs, REC_MSGPACK, 0, buf, sizeof buf);
+	expect_tolerated("trunc-ok.msgpack", buf, n - 3, 1, "record 2: truncated msgpack map: ignoring the rest");
+	n = encode(recs, REC_JSONL, 0, buf, sizeof buf);
+	expect_tolerated("trunc-ok.jsonl", buf, n - 5, 1, "trunc-ok.jsonl:2: incomplete last line: ignoring the rest");
+	/* a frame per record (rec_flush): the cut one is lost, not the others */
+	rec_writer *w = rec_writer_open(tmp("frames.zst"), REC_MSGPACK, 1);
+	for (size_t i = 0; i < json_array_size(recs); i++) {
+		rec_put(w, json_array_get(recs, i));
+		rec_flush(w);
+	}
+	rec_writer_close(w);
+	n = read_file(tmp("frames.zst"), buf, sizeof buf);
+	expect_tolerated("trunc-ok.zst", buf, n - 2, 2, "truncated zstd frame: ignoring the rest");
+	expect_tolerated("midbad.jsonl", "{}\n{x}\n{}", 10, 1, "midbad.jsonl:2: invalid JSON");
 	/* {"s": bin 0xff} is not UTF-8 */
 	expect_error("utf8.msgpack", "\x81\xa1s\xc4\x01\xff", 6, "not valid UTF-8");
 }

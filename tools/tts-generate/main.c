@@ -61,6 +61,7 @@ on_signal(int sig)
 typedef struct {
 	rec_writer *w;
 	int tty;
+	long total;              /* problems to do, when known (input files) */
 	double t0;
 	gen_sched *s;
 } out_ctx;
@@ -76,8 +77,13 @@ emit(void *ctx, json_t *in, json_t **samples, int n)
 	if (c->tty && c->s) {
 		long tok, done = gen_sched_done(c->s, &tok) + 1;
 		double dt = now_s() - c->t0;
-		fprintf(stderr, "\r%s: %ld problems, %ld tokens, %.0f tok/s ", argv0, done, tok,
-			dt > 0 ? tok / dt : 0.0);
+		fprintf(stderr, "\r%s: %ld", argv0, done);
+		if (c->total > 0)
+			fprintf(stderr, "/%ld", c->total);
+		fprintf(stderr, " problems, %ld tokens, %.0f tok/s", tok, dt > 0 ? tok / dt : 0.0);
+		if (c->total > done)
+			fprintf(stderr, ", ETA %.0f s", dt / done * (c->total - done));
+		fputs("   ", stderr);
 	}
 }
 
@@ -315,6 +321,18 @@ main(int argc, char **argv)
 	oc.s = s;
 	char **files = argv + optind;
 	int nfiles = argc - optind, fi = 0;
+	if (oc.tty && nfiles > 0) {   /* count the problems for the ETA */
+		for (int i = 0; i < nfiles; i++) {
+			rec_reader *cr = rec_open(files[i]);
+			json_t *x;
+			while ((x = rec_next(cr))) {
+				const char *id = json_string_value(json_object_get(x, "id"));
+				oc.total += !(done && id && json_object_get(done, id));
+				json_decref(x);
+			}
+			rec_close(cr);
+		}
+	}
 	rec_reader *r = rec_open(nfiles ? files[fi++] : NULL);
 	int eof = 0;
 	while (!tts_interrupted) {

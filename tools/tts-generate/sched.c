@@ -60,7 +60,7 @@ struct gen_sched {
 	int n_free_slots;
 	int32_t *free_slots;
 	seq **active;
-	int n_active, demand, n_queue;
+	int n_active, demand, n_queue, n_inflight;  /* n_queue: not yet prefilled */
 	problem *head, *tail;
 	/* step buffers */
 	int32_t *ids, *q_len, *ctx_len, *slot, *htok, *dtok;
@@ -155,7 +155,9 @@ fork_need(gen_sched *s, const problem *p)
 int
 gen_sched_wants(gen_sched *s)
 {
-	return s->demand < s->o.max_batch && s->n_queue < 4 * s->o.max_batch + 16;
+	/* in flight: bounded even when a slow first problem holds back the
+	 * output of finished ones behind it */
+	return s->demand < s->o.max_batch && s->n_inflight < 8 * s->o.max_batch + 64;
 }
 
 void
@@ -183,6 +185,7 @@ gen_sched_add(gen_sched *s, json_t *rec, const char *id, int32_t *ids, int n_ids
 	s->tail = p;
 	s->demand += p->n;
 	s->n_queue++;
+	s->n_inflight++;
 }
 
 static int
@@ -436,6 +439,7 @@ emit_ready(gen_sched *s)
 	while (s->head && s->head->finished == s->head->n) {
 		problem *p = s->head;
 		s->emit(s->ctx, p->rec, p->out, p->n);
+		s->n_inflight--;
 		s->head = p->next;
 		if (!s->head)
 			s->tail = NULL;
