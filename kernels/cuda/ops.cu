@@ -81,6 +81,13 @@ static void cu_copy(void *dst, const void *src, size_t n)
 static void cu_zero(void *dst, size_t n) { cudaCheck(cudaMemsetAsync(dst, 0, n, tts_stream)); }
 static void cu_sync(void) { cudaCheck(cudaStreamSynchronize(tts_stream)); }
 
+static size_t cu_mem_free(void)
+{
+	size_t fr = 0, tot = 0;
+	cudaCheck(cudaMemGetInfo(&fr, &tot));
+	return fr;
+}
+
 /* ---- weights ---- */
 
 template <typename T>
@@ -298,6 +305,7 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	o->state_copy = cu_state_copy;
 	o->state_zero = cu_state_zero;
 	o->sample = cu_sample;
+	o->mem_free = cu_mem_free;
 	ready = device;
 	return o;
 }
