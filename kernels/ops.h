@@ -146,6 +146,10 @@ typedef struct tts_ops {
 	 * Algorithm: lib/philox.h; the CPU op calls tts_sample_row. */
 	void (*sample)(int32_t *tok, float *logprob, const float *logits,
 		       const tts_sample_params *p, int rows, int vocab);
+
+	/* bytes of backend memory free now, for sizing the KV cache and the
+	 * state slots (NULL: unknown, e.g. the CPU backend) */
+	size_t (*mem_free)(void);
 } tts_ops;
 
 extern const tts_ops tts_cpu_ops;

@@ -1,0 +1,534 @@
+/* attention.cu — the paged KV cache (bf16, [block][kv head][TTS_KV_BLOCK][hd])
+ * and causal GQA attention over it, flash style: a thread block takes one
+ * sequence, one KV head and a tile of QT consecutive query rows (QT = 1 in
+ * decode), so each KV block is read from memory once for the G = Hq/Hkv
+ * query heads times QT rows that share it; scores, the running max and sum
+ * and the output accumulator live in shared memory (online softmax). */
+#include <cstring>
+#include "common.cuh"
+
+#define KB TTS_KV_BLOCK
+
+void *cu_kv_alloc(int n_blocks, int n_kv, int head_dim)
+{
+	size_t n = (size_t)n_blocks * n_kv * KB * head_dim * sizeof(bf16);
+	void *p = NULL;
+	cudaError_t e = cudaMalloc(&p, n);
+	if (e != cudaSuccess) {
+		fprintf(stderr, "tts: out of GPU memory for the KV cache: %zu bytes (%s)\n", n,
+			cudaGetErrorString(e));
+		exit(1);
+	}
+	cudaCheck(cudaMemsetAsync(p, 0, n, tts_stream));
+	return p;
+}
+
+/* one thread per (row, element of the n_kv*hd row); kv_slot < 0 skips a row */
+__global__ void kv_write_kernel(bf16 *kc, bf16 *vc, const float *k, const float *v,
+				const int32_t *kv_slot, int rows, int n_kv, int hd)
+{
+	size_t width = (size_t)n_kv * hd;
+	size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (t >= rows * width) return;
+	int r = (int)(t / width), e = (int)(t % width);
+	int slot = kv_slot[r];
+	if (slot < 0) return;
+	int blk = slot / KB, off = slot % KB, h = e / hd, d = e % hd;
+	size_t o = (((size_t)blk * n_kv + h) * KB + off) * hd + d;
+	kc[o] = __float2bfloat16_rn(k[t]);
+	vc[o] = __float2bfloat16_rn(v[t]);
+}
+
+void cu_kv_write(void *kc, void *vc, const float *k, const float *v, const tts_batch *b,
+		 int n_kv, int head_dim)
+{
+	size_t n = (size_t)b->rows * n_kv * head_dim;
+	if (!n) return;
+	kv_write_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>((bf16 *)kc, (bf16 *)vc, k, v,
+							       b->kv_slot, b->rows, n_kv, head_dim);
+	launchCheck();
+}
+
+void cu_kv_copy_block(void *kc, void *vc, int dst, int src, int n_kv, int head_dim)
+{
+	size_t n = (size_t)n_kv * KB * head_dim;
+	cudaCheck(cudaMemcpyAsync((bf16 *)kc + dst * n, (bf16 *)kc + src * n, n * sizeof(bf16),
+				  cudaMemcpyDeviceToDevice, tts_stream));
+	cudaCheck(cudaMemcpyAsync((bf16 *)vc + dst * n, (bf16 *)vc + src * n, n * sizeof(bf16),
+				  cudaMemcpyDeviceToDevice, tts_stream));
+}
+
+/* Shared memory of one block, in floats: Q and O [QT*G][hd], K [KB][hd+1]
+ * (padded: the score loop reads K by key across a warp), V [KB][hd],
+ * scores [QT*G][KB], then max, sum and correction per query vector, and QT
+ * positions. */
+static size_t attn_smem(int qt, int G, int hd)
+{
+	size_t nv = (size_t)qt * G;
+	return (2 * nv * hd + (size_t)KB * (hd + 1) + (size_t)KB * hd + nv * KB + 3 * nv + qt) *
+	       sizeof(float);
+}
+
+/* The steps both kernels share, on one KV block in shared memory, for the
+ * query vectors v < nv (v = row i * G + head g) whose row i is in the mask
+ * `mem`; each ends with a barrier. */
+__device__ __forceinline__ void blk_load(float *K, float *V, const bf16 *kc, const bf16 *vc,
+					 size_t base, int hd)
+{
+	for (int e = threadIdx.x; e < KB * hd; e += blockDim.x) {
+		K[(e / hd) * (hd + 1) + e % hd] = __bfloat162float(kc[base + e]);
+		V[e] = __bfloat162float(vc[base + e]);
+	}
+	__syncthreads();
+}
+
+/* S[v][t] = q_v . k_t, or -inf past the row's position (causal) */
+__device__ __forceinline__ void blk_scores(float *S, const float *Q, const float *K, const int *P,
+					   int nv, int G, int hd, int j, unsigned mem)
+{
+	for (int e = threadIdx.x; e < nv * KB; e += blockDim.x) {
+		int v = e / KB, t = e % KB, i = v / G;
+		if (!(mem >> i & 1)) continue;
+		float a = -INFINITY;
+		if (j * KB + t <= P[i]) {
+			const float *qv = Q + v * hd, *kv = K + t * (hd + 1);
+			a = 0.f;
+			for (int d = 0; d < hd; d++) a += qv[d] * kv[d];
+		}
+		S[e] = a;
+	}
+	__syncthreads();
+}
+
+/* online softmax: new running max and sum; S becomes the weights, C the
+ * factor that rescales the old output */
+__device__ __forceinline__ void blk_softmax(float *S, float *M, float *L, float *C, int nv, int G,
+					    unsigned mem)
+{
+	for (int v = threadIdx.x; v < nv; v += blockDim.x) {
+		if (!(mem >> (v / G) & 1)) continue;
+		float mo = M[v], mx = mo;
+		for (int t = 0; t < KB; t++) mx = fmaxf(mx, S[v * KB + t]);
+		float c = mx == -INFINITY ? 1.f : expf(mo - mx), l = L[v] * c;
+		for (int t = 0; t < KB; t++) {
+			float sc = S[v * KB + t];
+			float pr = sc == -INFINITY ? 0.f : expf(sc - mx);
+			S[v * KB + t] = pr;
+			l += pr;
+		}
+		M[v] = mx, L[v] = l, C[v] = c;
+	}
+	__syncthreads();
+}
+
+__device__ __forceinline__ void blk_accum(float *O, const float *S, const float *V, const float *C,
+					  int nv, int G, int hd, unsigned mem)
+{
+	for (int e = threadIdx.x; e < nv * hd; e += blockDim.x) {
+		int v = e / hd, d = e % hd;
+		if (!(mem >> (v / G) & 1)) continue;
+		float a = O[e] * C[v];
+		for (int t = 0; t < KB; t++) a += S[v * KB + t] * V[t * hd + d];
+		O[e] = a;
+	}
+	__syncthreads();
+}
+
+/* The first kernel: one sequence, one KV head and QT of its rows a block */
+__global__ void attn_kernel(float *out, const float *q, const bf16 *kc, const bf16 *vc,
+			    const int32_t *q_start, const int32_t *q_len,
+			    const int32_t *block_table, int max_blocks, const int32_t *pos,
+			    int n_heads, int n_kv, int hd, int QT, float scale)
+{
+	extern __shared__ float sm[];
+	const int G = n_heads / n_kv, s = blockIdx.y, kvh = blockIdx.z;
+	const int tid = threadIdx.x, nt = blockDim.x;
+	const int qlen = q_len[s], t0 = blockIdx.x * QT;
+	if (t0 >= qlen) return;
+	const int nq = min(QT, qlen - t0), r0 = q_start[s] + t0, nv = nq * G, hdp = hd + 1;
+	float *Q = sm, *O = Q + QT * G * hd, *K = O + QT * G * hd, *V = K + KB * hdp;
+	float *S = V + KB * hd, *M = S + QT * G * KB, *L = M + QT * G, *C = L + QT * G;
+	int *P = (int *)(C + QT * G);
+	const size_t ldq = (size_t)n_heads * hd;
+
+	for (int e = tid; e < nv * hd; e += nt) {
+		int v = e / hd, d = e % hd, i = v / G, g = v % G;
+		Q[e] = q[(r0 + i) * ldq + (size_t)(kvh * G + g) * hd + d] * scale;
+		O[e] = 0.f;
+	}
+	for (int v = tid; v < nv; v += nt) M[v] = -INFINITY, L[v] = 0.f;
+	for (int i = tid; i < nq; i += nt) P[i] = pos[r0 + i];
+	__syncthreads();
+	int maxpos = 0;
+	for (int i = 0; i < nq; i++) maxpos = max(maxpos, P[i]);
+	const int nblk = maxpos / KB + 1;
+	const int32_t *bt = block_table + (size_t)s * max_blocks;
+
+	for (int j = 0; j < nblk; j++) {
+		blk_load(K, V, kc, vc, ((size_t)bt[j] * n_kv + kvh) * KB * hd, hd);
+		blk_scores(S, Q, K, P, nv, G, hd, j, ~0u);
+		blk_softmax(S, M, L, C, nv, G, ~0u);
+		blk_accum(O, S, V, C, nv, G, hd, ~0u);
+	}
+	for (int e = tid; e < nv * hd; e += nt) {
+		int v = e / hd, d = e % hd, i = v / G, g = v % G;
+		out[(r0 + i) * ldq + (size_t)(kvh * G + g) * hd + d] = O[e] / L[v];
+	}
+}
+
+/* The tiled kernel: a thread block takes QT consecutive rows of the batch
+ * (of any sequences), one KV head and one split of the key blocks.  At key
+ * block j it groups its rows by the block id their sequences hold there:
+ * rows of one prompt in prefill, and sibling samples in decode, share the
+ * blocks of their common prefix, so such a block is read once for all of
+ * them (shared-prefix attention); blocks past the fork are read per row.
+ * With several splits, each writes its partial (max, sum, output) and a
+ * second kernel merges them (flash decoding): that keeps the GPU full when
+ * there are few rows and long contexts. */
+__global__ void attn_tile_kernel(float *out, float *part_o, float2 *part_ml, const float *q,
+				 const bf16 *kc, const bf16 *vc, const int32_t *seq_of_row,
+				 const int32_t *block_table, int max_blocks, const int32_t *pos,
+				 int rows, int n_heads, int n_kv, int hd, int QT, int bps, float scale)
+{
+	extern __shared__ float sm[];
+	const int G = n_heads / n_kv, kvh = blockIdx.y, split = blockIdx.z;
+	const int tid = threadIdx.x, nt = blockDim.x;
+	const int r0 = blockIdx.x * QT, nq = min(QT, rows - r0), nv = nq * G, hdp = hd + 1;
+	float *Q = sm, *O = Q + QT * G * hd, *K = O + QT * G * hd, *V = K + KB * hdp;
+	float *S = V + KB * hd, *M = S + QT * G * KB, *L = M + QT * G, *C = L + QT * G;
+	int *P = (int *)(C + QT * G), *SEQ = P + QT, *BID = SEQ + QT;
+	const size_t ldq = (size_t)n_heads * hd;
+
+	for (int e = tid; e < nv * hd; e += nt) {
+		int v = e / hd, d = e % hd, i = v / G, g = v % G;
+		Q[e] = q[(r0 + i) * ldq + (size_t)(kvh * G + g) * hd + d] * scale;
+		O[e] = 0.f;
+	}
+	for (int v = tid; v < nv; v += nt) M[v] = -INFINITY, L[v] = 0.f;
+	for (int i = tid; i < nq; i += nt) P[i] = pos[r0 + i], SEQ[i] = seq_of_row[r0 + i];
+	__syncthreads();
+	int maxpos = 0;
+	for (int i = 0; i < nq; i++) maxpos = max(maxpos, P[i]);
+	const int j0 = split * bps, j1 = min(j0 + bps, maxpos / KB + 1);
+
+	for (int j = j0; j < j1; j++) {
+		if (tid < nq)
+			BID[tid] = j * KB <= P[tid] ? block_table[(size_t)SEQ[tid] * max_blocks + j] : -1;
+		__syncthreads();
+		unsigned pending = 0;
+		for (int i = 0; i < nq; i++)
+			if (BID[i] >= 0) pending |= 1u << i;
+		while (pending) {
+			const int bid = BID[__ffs(pending) - 1];
+			unsigned mem = 0;
+			for (int i = 0; i < nq; i++)
+				if ((pending >> i & 1) && BID[i] == bid) mem |= 1u << i;
+			pending &= ~mem;
+			blk_load(K, V, kc, vc, ((size_t)bid * n_kv + kvh) * KB * hd, hd);
+			blk_scores(S, Q, K, P, nv, G, hd, j, mem);
+			blk_softmax(S, M, L, C, nv, G, mem);
+			blk_accum(O, S, V, C, nv, G, hd, mem);
+		}
+		__syncthreads();   /* BID is rewritten next */
+	}
+	for (int e = tid; e < nv * hd; e += nt) {
+		int v = e / hd, d = e % hd, i = v / G, g = v % G;
+		size_t o = (r0 + i) * ldq + (size_t)(kvh * G + g) * hd + d;
+		if (gridDim.z == 1) out[o] = O[e] / L[v];
+		else part_o[split * rows * ldq + o] = O[e];
+	}
+	if (gridDim.z > 1)
+		for (int v = tid; v < nv; v += nt) {
+			int i = v / G, g = v % G;
+			part_ml[((size_t)split * rows + r0 + i) * n_heads + kvh * G + g] = make_float2(M[v], L[v]);
+		}
+}
+
+/* out = sum_s e^(M_s - m) O_s / sum_s e^(M_s - m) L_s; one block per (row, head) */
+__global__ void attn_merge_kernel(float *out, const float *part_o, const float2 *part_ml,
+				  int rows, int n_heads, int hd, int n_split)
+{
+	const int r = blockIdx.x, h = blockIdx.y;
+	const size_t ldq = (size_t)n_heads * hd, stride = (size_t)rows * ldq;
+	float m = -INFINITY;
+	for (int s = 0; s < n_split; s++) m = fmaxf(m, part_ml[((size_t)s * rows + r) * n_heads + h].x);
+	for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+		float num = 0.f, den = 0.f;
+		for (int s = 0; s < n_split; s++) {
+			float2 ml = part_ml[((size_t)s * rows + r) * n_heads + h];
+			if (ml.y == 0.f) continue;
+			float f = expf(ml.x - m);
+			den += f * ml.y;
+			num += f * part_o[s * stride + r * ldq + (size_t)h * hd + d];
+		}
+		out[r * ldq + (size_t)h * hd + d] = num / den;
+	}
+}
+
+/* Decode (one new token per sequence): one warp per (row, KV head, split
+ * of the keys), no shared memory and no barriers.  Lane l holds dims
+ * [l*DPL, l*DPL+DPL) of the G query heads that share the KV head; each
+ * iteration takes KPI = 32/G keys, so the KPI*G partial dot products fit
+ * one reduce-scatter across the warp (31 shuffles), after which lane l
+ * owns the score of key l/G for head l%G.  Sibling samples read the same
+ * prompt blocks at about the same time, so after the first those reads
+ * come from L2. */
+/* one halving step of the reduce-scatter: keep half of v (by lane bit OFF),
+ * add the partner's copy of that half */
+template <int OFF>
+__device__ __forceinline__ void rs_step(float *v, int lane)
+{
+	const bool up = lane & OFF;
+#pragma unroll
+	for (int j = 0; j < OFF; j++) {
+		float send = up ? v[j] : v[j + OFF], keep = up ? v[j + OFF] : v[j];
+		v[j] = keep + __shfl_xor_sync(0xffffffffu, send, OFF);
+	}
+}
+
+template <int B> struct vec_bytes;
+template <> struct vec_bytes<4> { typedef unsigned type; };
+template <> struct vec_bytes<8> { typedef uint2 type; };
+template <> struct vec_bytes<16> { typedef uint4 type; };
+
+/* this lane's DPL dims of the cache rows of keys kb .. kb+KPI-1 (past k1:
+ * key k1-1 again, masked by the caller) */
+template <int KPI, int DPL>
+__device__ __forceinline__ void load_keys(bf16 (*dst)[DPL], const bf16 *cache, const int32_t *bt,
+					  int kb, int k1, int n_kv, int kvh, int lane)
+{
+	constexpr int hd = 32 * DPL;
+#pragma unroll
+	for (int k = 0; k < KPI; k++) {
+		int key = min(kb + k, k1 - 1);
+		const bf16 *p = cache + (((size_t)bt[key / KB] * n_kv + kvh) * KB + key % KB) * hd +
+				lane * DPL;
+		/* one 4-, 8- or 16-byte load (rows are hd*2 bytes, lane*DPL*2 aligned) */
+		typedef typename vec_bytes<DPL * 2>::type V;
+		*reinterpret_cast<V *>(dst[k]) = *reinterpret_cast<const V *>(p);
+	}
+}
+
+template <int G, int DPL>
+__global__ void __launch_bounds__(128)
+attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
+		   const bf16 *vc, const int32_t *seq_of_row, const int32_t *block_table,
+		   int max_blocks, const int32_t *pos, int rows, int n_kv, int n_split, int kps,
+		   float scale)
+{
+	constexpr int KPI = 32 / G, hd = 32 * DPL;
+	const int lane = threadIdx.x & 31;
+	const int w = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+	if (w >= rows * n_kv * n_split) return;
+	const int split = w % n_split, kvh = (w / n_split) % n_kv, r = w / n_split / n_kv;
+	const int n_heads = n_kv * G, s = seq_of_row[r];
+	const int k0 = split * kps, k1 = min(pos[r] + 1, k0 + kps);
+	const size_t ldq = (size_t)n_heads * hd;
+	const int32_t *bt = block_table + (size_t)s * max_blocks;
+
+	float qv[G][DPL], o[G][DPL];
+#pragma unroll
+	for (int g = 0; g < G; g++)
+#pragma unroll
+		for (int i = 0; i < DPL; i++) {
+			qv[g][i] = q[r * ldq + (size_t)(kvh * G + g) * hd + lane * DPL + i] * scale;
+			o[g][i] = 0.f;
+		}
+	float m = -INFINITY, l = 0.f;          /* of head lane % G */
+
+	for (int kb = k0; kb < k1; kb += KPI) {
+		float v[32];
+		__align__(16) bf16 kv[KPI][DPL];
+		load_keys<KPI, DPL>(kv, kc, bt, kb, k1, n_kv, kvh, lane);
+#pragma unroll
+		for (int k = 0; k < KPI; k++)
+#pragma unroll
+			for (int g = 0; g < G; g++) {
+				float a = 0.f;
+#pragma unroll
+				for (int i = 0; i < DPL; i++) a += qv[g][i] * __bfloat162float(kv[k][i]);
+				v[k * G + g] = a;
+			}
+		/* reduce-scatter: afterwards v[0] of lane l is the full sum of index l */
+		rs_step<16>(v, lane);
+		rs_step<8>(v, lane);
+		rs_step<4>(v, lane);
+		rs_step<2>(v, lane);
+		rs_step<1>(v, lane);
+		const float sc = kb + lane / G < k1 ? v[0] : -INFINITY;
+		float mx = sc;
+#pragma unroll
+		for (int off = G; off < 32; off <<= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
+		const float mn = fmaxf(m, mx);      /* finite: key kb is always in range */
+		const float p = sc == -INFINITY ? 0.f : __expf(sc - mn), corr = __expf(m - mn);
+		float ps = p;
+#pragma unroll
+		for (int off = G; off < 32; off <<= 1) ps += __shfl_xor_sync(0xffffffffu, ps, off);
+		l = l * corr + ps;
+		m = mn;
+		__align__(16) bf16 vv[KPI][DPL];
+		load_keys<KPI, DPL>(vv, vc, bt, kb, k1, n_kv, kvh, lane);
+#pragma unroll
+		for (int g = 0; g < G; g++) {
+			const float cg = __shfl_sync(0xffffffffu, corr, g);
+#pragma unroll
+			for (int i = 0; i < DPL; i++) o[g][i] *= cg;
+#pragma unroll
+			for (int k = 0; k < KPI; k++) {
+				const float pk = __shfl_sync(0xffffffffu, p, k * G + g);
+#pragma unroll
+				for (int i = 0; i < DPL; i++) o[g][i] += pk * __bfloat162float(vv[k][i]);
+			}
+		}
+	}
+#pragma unroll
+	for (int g = 0; g < G; g++) {
+		const float lg = __shfl_sync(0xffffffffu, l, g), mg = __shfl_sync(0xffffffffu, m, g);
+		const size_t base = r * ldq + (size_t)(kvh * G + g) * hd + lane * DPL;
+#pragma unroll
+		for (int i = 0; i < DPL; i++) {
+			if (n_split == 1) out[base + i] = o[g][i] / lg;
+			else part_o[(size_t)split * rows * ldq + base + i] = o[g][i];
+		}
+		if (n_split > 1 && lane == 0)
+			part_ml[((size_t)split * rows + r) * n_heads + kvh * G + g] = make_float2(mg, lg);
+	}
+}
+
+static size_t attn_tile_smem(int qt, int G, int hd)
+{
+	return attn_smem(qt, G, hd) + 2 * (size_t)qt * sizeof(int);
+}
+
+static float *part_o;
+static float2 *part_ml;
+static size_t part_cap;   /* floats in part_o */
+
+/* scratch for the partial results of split attention */
+static void part_reserve(int n_split, int rows, int n_heads, int hd)
+{
+	size_t need = (size_t)n_split * rows * n_heads * hd;
+	if (n_split < 2 || need <= part_cap) return;
+	cudaCheck(cudaStreamSynchronize(tts_stream));
+	if (part_o) cudaCheck(cudaFree(part_o));
+	if (part_ml) cudaCheck(cudaFree(part_ml));
+	part_cap = need + need / 2;
+	cudaCheck(cudaMalloc(&part_o, part_cap * sizeof(float)));
+	cudaCheck(cudaMalloc(&part_ml, part_cap / hd * sizeof(float2)));
+}
+
+static void attn_merge(float *out, int n_split, int rows, int n_heads, int hd)
+{
+	if (n_split < 2) return;
+	attn_merge_kernel<<<dim3(rows, n_heads), 128, 0, tts_stream>>>(out, part_o, part_ml, rows,
+								    n_heads, hd, n_split);
+	launchCheck();
+}
+
+/* the warp decode kernel, when G and head_dim have an instance; 0 if not */
+static int attention_decode(float *out, const float *q, const void *kc, const void *vc,
+			    const tts_batch *b, int n_heads, int n_kv, int hd)
+{
+	const int G = n_heads / n_kv, rows = b->rows;
+	if (b->max_q_len != 1 || (hd != 64 && hd != 128 && hd != 256) ||
+	    (G != 1 && G != 2 && G != 4 && G != 8))
+		return 0;
+	/* about 32 warps per multiprocessor in flight; at least 64 keys a split */
+	const int ctx = b->max_ctx > 0 ? b->max_ctx : 1;
+	int n_split = cdiv(32 * tts_num_sms, rows * n_kv);
+	n_split = max(1, min(n_split, cdiv(ctx, 64)));
+	const int kps = cdiv(cdiv(ctx, n_split), 32) * 32;
+	n_split = cdiv(ctx, kps);
+	part_reserve(n_split, rows, n_heads, hd);
+	const int warps = rows * n_kv * n_split;
+	const float scale = 1.f / sqrtf((float)hd);
+#define DEC(GG, DD) attn_decode_kernel<GG, DD><<<cdiv(warps, 4), 128, 0, tts_stream>>>(out, \
+		part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row,           \
+		b->block_table, b->max_blocks, b->pos, rows, n_kv, n_split, kps, scale)
+#define DEC_G(GG) do { if (hd == 64) DEC(GG, 2); else if (hd == 128) DEC(GG, 4); \
+		else DEC(GG, 8); } while (0)
+	if (G == 1) DEC_G(1);
+	else if (G == 2) DEC_G(2);
+	else if (G == 4) DEC_G(4);
+	else DEC_G(8);
+#undef DEC_G
+#undef DEC
+	launchCheck();
+	attn_merge(out, n_split, rows, n_heads, hd);
+	return 1;
+}
+
+static void attention_tiled(float *out, const float *q, const void *kc, const void *vc,
+			    const tts_batch *b, int n_heads, int n_kv, int head_dim, size_t smem_cap)
+{
+	const int G = n_heads / n_kv;
+	int qt = 16;
+	while (qt > 1 && attn_tile_smem(qt, G, head_dim) > smem_cap) qt /= 2;
+	size_t smem = attn_tile_smem(qt, G, head_dim);
+	if (smem > smem_cap) {
+		fprintf(stderr, "tts: attention: head_dim %d with %d query heads per KV head needs "
+			"%zu bytes of shared memory\n", head_dim, G, smem);
+		exit(1);
+	}
+	const int tiles = cdiv(b->rows, qt), nblk = cdiv(b->max_ctx > 0 ? b->max_ctx : 1, KB);
+	/* split the keys until there are about two blocks per multiprocessor,
+	 * keeping at least 4 KV blocks (64 keys) per split */
+	int n_split = cdiv(2 * tts_num_sms, tiles * n_kv);
+	n_split = max(1, min(n_split, nblk / 4));
+	const int bps = cdiv(nblk, n_split);
+	n_split = cdiv(nblk, bps);
+	part_reserve(n_split, b->rows, n_heads, head_dim);
+	dim3 grid(tiles, n_kv, n_split);
+	attn_tile_kernel<<<grid, 256, smem, tts_stream>>>(out, part_o, part_ml, q, (const bf16 *)kc,
+							   (const bf16 *)vc, b->seq_of_row,
+							   b->block_table, b->max_blocks, b->pos,
+							   b->rows, n_heads, n_kv, head_dim, qt, bps,
+							   1.f / sqrtf((float)head_dim));
+	launchCheck();
+	attn_merge(out, n_split, b->rows, n_heads, head_dim);
+}
+
+/* Decode steps go to the warp kernel, the rest (prefill, odd shapes) to the
+ * tiled one.  TTS_CUDA_ATTN=tiled forces the tiled kernel and
+ * TTS_CUDA_ATTN=simple the first kernel (one sequence a block, no
+ * sharing, no split), kept as second implementations to check against. */
+void cu_attention(float *out, const float *q, const void *kc, const void *vc,
+		  const tts_batch *b, int n_heads, int n_kv, int head_dim)
+{
+	static int attr_set, simple, tiled;
+	const size_t smem_cap = 160 << 10;
+	if (!attr_set) {
+		cudaCheck(cudaFuncSetAttribute(attn_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+					       (int)smem_cap));
+		cudaCheck(cudaFuncSetAttribute(attn_tile_kernel,
+					       cudaFuncAttributeMaxDynamicSharedMemorySize,
+					       (int)smem_cap));
+		const char *e = getenv("TTS_CUDA_ATTN");
+		simple = e && strcmp(e, "simple") == 0;
+		tiled = e && strcmp(e, "tiled") == 0;
+		attr_set = 1;
+	}
+	if (b->rows <= 0 || b->n_seqs <= 0) return;
+	if (!simple && !tiled && attention_decode(out, q, kc, vc, b, n_heads, n_kv, head_dim))
+		return;
+	if (!simple) {
+		attention_tiled(out, q, kc, vc, b, n_heads, n_kv, head_dim, smem_cap);
+		return;
+	}
+	int G = n_heads / n_kv;
+	int qt = b->max_q_len < 16 ? b->max_q_len : 16;
+	if (qt < 1) qt = 1;
+	while (qt > 1 && attn_smem(qt, G, head_dim) > smem_cap) qt /= 2;
+	size_t smem = attn_smem(qt, G, head_dim);
+	if (smem > smem_cap) {
+		fprintf(stderr, "tts: attention: head_dim %d with %d query heads per KV head needs "
+			"%zu bytes of shared memory\n", head_dim, G, smem);
+		exit(1);
+	}
+	dim3 grid(cdiv(b->max_q_len, qt), b->n_seqs, n_kv);
+	attn_kernel<<<grid, 256, smem, tts_stream>>>(out, q, (const bf16 *)kc, (const bf16 *)vc,
+						     b->q_start, b->q_len, b->block_table,
+						     b->max_blocks, b->pos, n_heads, n_kv, head_dim,
+						     qt, 1.f / sqrtf((float)head_dim));
+	launchCheck();
+}

@@ -1,0 +1,192 @@
+/* elementwise.cu — the small ops: embedding gather, RMSNorm, residual add,
+ * bias, SwiGLU, RoPE and the gated RMSNorm of Mamba2.  Norms reduce in
+ * float32, one block per row (per row and group for the gated norm). */
+#include "common.cuh"
+
+__global__ void embed_kernel(float *y, const bf16 *emb, const int32_t *ids, int dim)
+{
+	const bf16 *e = emb + (size_t)ids[blockIdx.x] * dim;
+	float *o = y + (size_t)blockIdx.x * dim;
+	for (int i = threadIdx.x; i < dim; i += blockDim.x) o[i] = __bfloat162float(e[i]);
+}
+
+void cu_embed(float *y, const tts_w *emb, const int32_t *ids, int rows)
+{
+	if (rows <= 0) return;
+	embed_kernel<<<rows, 256, 0, tts_stream>>>(y, emb->d, ids, emb->in);
+	launchCheck();
+}
+
+/* y = x / sqrt(mean x^2 + eps) * w; y may be x (each thread rereads only
+ * its own elements after the reduction). */
+__global__ void rmsnorm_kernel(float *y, const float *x, const float *w, int dim, float eps)
+{
+	__shared__ float sh[32];
+	const float *xr = x + (size_t)blockIdx.x * dim;
+	float *yr = y + (size_t)blockIdx.x * dim;
+	float ss = 0.f;
+	for (int i = threadIdx.x; i < dim; i += blockDim.x) ss += xr[i] * xr[i];
+	ss = block_sum(ss, sh);
+	float inv = rsqrtf(ss / dim + eps);
+	for (int i = threadIdx.x; i < dim; i += blockDim.x) yr[i] = xr[i] * inv * w[i];
+}
+
+void cu_rmsnorm(float *y, const float *x, const float *w, int rows, int dim, float eps)
+{
+	if (rows <= 0) return;
+	rmsnorm_kernel<<<rows, dim >= 1024 ? 512 : 128, 0, tts_stream>>>(y, x, w, dim, eps);
+	launchCheck();
+}
+
+__global__ void add_kernel(float *y, const float *x, size_t n)
+{
+	size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (i < n) y[i] += x[i];
+}
+
+void cu_add(float *y, const float *x, size_t n)
+{
+	if (!n) return;
+	add_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(y, x, n);
+	launchCheck();
+}
+
+__global__ void add_bias_kernel(float *y, const float *b, size_t n, int dim)
+{
+	size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (i < n) y[i] += b[i % dim];
+}
+
+void cu_add_bias(float *y, const float *b, int rows, int dim)
+{
+	size_t n = (size_t)rows * dim;
+	if (!n) return;
+	add_bias_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(y, b, n, dim);
+	launchCheck();
+}
+
+__global__ void swiglu_kernel(float *y, const float *g, const float *u, size_t n)
+{
+	size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (i < n) y[i] = silu_f(g[i]) * u[i];
+}
+
+void cu_swiglu(float *y, const float *g, const float *u, int rows, int dim)
+{
+	size_t n = (size_t)rows * dim;
+	if (!n) return;
+	swiglu_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(y, g, u, n);
+	launchCheck();
+}
+
+/* Rotate-half RoPE: pairs (i, i + rot/2) of each head's first rot dims,
+ * angle pos * inv_freq[i] rounded to float32 first, as transformers (and
+ * the CPU backend) compute it; sincosf reduces large angles exactly.  One
+ * thread per (row, head, pair). */
+__global__ void rope_kernel(float *x, const int32_t *pos, int rows, int heads, int hd, int rot,
+			    const float *inv_freq)
+{
+	int half = rot / 2;
+	size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (t >= (size_t)rows * heads * half) return;
+	int i = (int)(t % half);
+	size_t rh = t / half;                      /* row * heads + head */
+	int r = (int)(rh / heads);
+	float s, c;
+	sincosf((float)pos[r] * inv_freq[i], &s, &c);
+	float *p = x + rh * hd;
+	float x0 = p[i], x1 = p[i + half];
+	p[i] = x0 * c - x1 * s;
+	p[i + half] = x1 * c + x0 * s;
+}
+
+void cu_rope(float *x, const int32_t *pos, int rows, int heads, int head_dim, int rot_dim,
+	     const float *inv_freq)
+{
+	size_t n = (size_t)rows * heads * (rot_dim / 2);
+	if (!n) return;
+	rope_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(x, pos, rows, heads, head_dim, rot_dim, inv_freq);
+	launchCheck();
+}
+
+/* v = x * silu(z); y = v / rms(v over the group) * w.  Block per (row, group). */
+__global__ void gated_rmsnorm_kernel(float *y, const float *x, const float *z, int ldz,
+				     const float *w, int dim, int group, float eps)
+{
+	__shared__ float sh[32];
+	int r = blockIdx.x, g0 = blockIdx.y * group;
+	const float *xr = x + (size_t)r * dim + g0, *zr = z + (size_t)r * ldz + g0;
+	float *yr = y + (size_t)r * dim + g0;
+	float ss = 0.f;
+	for (int i = threadIdx.x; i < group; i += blockDim.x) {
+		float v = xr[i] * silu_f(zr[i]);
+		ss += v * v;
+	}
+	ss = block_sum(ss, sh);
+	float inv = rsqrtf(ss / group + eps);
+	for (int i = threadIdx.x; i < group; i += blockDim.x)
+		yr[i] = xr[i] * silu_f(zr[i]) * inv * w[g0 + i];
+}
+
+void cu_gated_rmsnorm(float *y, const float *x, const float *z, int ldz, const float *w,
+		      int rows, int dim, int group, float eps)
+{
+	if (rows <= 0) return;
+	dim3 grid(rows, dim / group);
+	gated_rmsnorm_kernel<<<grid, group >= 1024 ? 512 : 128, 0, tts_stream>>>(y, x, z, ldz, w,
+									      dim, group, eps);
+	launchCheck();
+}
+
+/* y[i] = x[idx[i]] (rows of dim).  In place (y == x) it goes through a
+ * scratch copy, so rows are not overwritten before they are read; other
+ * overlaps of y and x are not supported. */
+__global__ void gather_rows_kernel(float *y, const float *x, const int32_t *idx, int dim)
+{
+	const float *xr = x + (size_t)idx[blockIdx.x] * dim;
+	float *yr = y + (size_t)blockIdx.x * dim;
+	for (int i = threadIdx.x; i < dim; i += blockDim.x) yr[i] = xr[i];
+}
+
+static float *gather_tmp;
+static size_t gather_cap;
+
+void cu_gather_rows(float *y, const float *x, const int32_t *idx, int n, int dim)
+{
+	if (n <= 0) return;
+	size_t bytes = (size_t)n * dim * sizeof(float);
+	float *dst = y;
+	if (y == x) {
+		if (bytes > gather_cap) {
+			cudaCheck(cudaStreamSynchronize(tts_stream));
+			if (gather_tmp) cudaCheck(cudaFree(gather_tmp));
+			cudaCheck(cudaMalloc(&gather_tmp, bytes));
+			gather_cap = bytes;
+		}
+		dst = gather_tmp;
+	}
+	gather_rows_kernel<<<n, 256, 0, tts_stream>>>(dst, x, idx, dim);
+	launchCheck();
+	if (dst != y)
+		cudaCheck(cudaMemcpyAsync(y, dst, bytes, cudaMemcpyDeviceToDevice, tts_stream));
+}
+
+/* y[r][(g*rep + k)*width + d] = x[r][g*width + d] */
+__global__ void repeat_groups_kernel(float *y, const float *x, size_t n, int groups, int width,
+				     int rep)
+{
+	size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (t >= n) return;
+	size_t ow = (size_t)groups * rep * width;
+	size_t r = t / ow;
+	int e = (int)(t % ow), d = e % width, g = e / (width * rep);
+	y[t] = x[r * groups * width + (size_t)g * width + d];
+}
+
+void cu_repeat_groups(float *y, const float *x, int rows, int groups, int width, int rep)
+{
+	size_t n = (size_t)rows * groups * rep * width;
+	if (!n) return;
+	repeat_groups_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(y, x, n, groups, width, rep);
+	launchCheck();
+}

@@ -1,0 +1,311 @@
+/* ops.cu — the CUDA backend's table: device choice, memory, weights (bf16,
+ * converted on the device from bf16/f16/f32 as they are uploaded) and the
+ * projections through cuBLAS.
+ *
+ * Activations stay float32 as ops.h says.  cuBLAS wants both GEMM inputs in
+ * bf16, so matmul first rounds x to bf16 into a scratch buffer (rows x in,
+ * small next to the weight it multiplies: at 128 rows and d 4096 it is 1 MB
+ * against a 32 MB weight) and accumulates and writes float32. */
+#include <cstring>
+#include <cuda_fp16.h>
+#include "common.cuh"
+
+cudaStream_t tts_stream;
+cublasHandle_t tts_cublas;
+int tts_num_sms;
+
+void tts_cuda_check(cudaError_t e, const char *call, const char *file, int line)
+{
+	if (e == cudaSuccess) return;
+	fprintf(stderr, "tts: CUDA error %s (%s) in %s at %s:%d\n", cudaGetErrorName(e),
+		cudaGetErrorString(e), call, file, line);
+	exit(1);
+}
+
+void tts_cublas_check(cublasStatus_t s, const char *call, const char *file, int line)
+{
+	if (s == CUBLAS_STATUS_SUCCESS) return;
+	fprintf(stderr, "tts: cuBLAS error %d (%s) in %s at %s:%d\n", (int)s,
+		cublasGetStatusString(s), call, file, line);
+	exit(1);
+}
+
+static int debug_sync = -1;
+
+void tts_launch_check(const char *file, int line)
+{
+	tts_cuda_check(cudaGetLastError(), "kernel launch", file, line);
+	if (debug_sync < 0) {
+		const char *e = getenv("TTS_CUDA_SYNC");
+		debug_sync = e && *e && strcmp(e, "0") != 0;
+	}
+	if (debug_sync) tts_cuda_check(cudaStreamSynchronize(tts_stream), "kernel run", file, line);
+}
+
+/* ---- memory ---- */
+
+static void *cu_alloc(size_t bytes)
+{
+	void *p = NULL;
+	cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
+	if (e != cudaSuccess) {
+		size_t fr = 0, tot = 0;
+		cudaMemGetInfo(&fr, &tot);
+		fprintf(stderr, "tts: out of GPU memory: %zu bytes asked, %zu of %zu free (%s)\n",
+			bytes, fr, tot, cudaGetErrorString(e));
+		exit(1);
+	}
+	return p;
+}
+
+static void cu_free(void *p) { if (p) cudaCheck(cudaFree(p)); }
+
+/* From pageable host memory: cudaMemcpyAsync stages it and returns once the
+ * source may be reused, so the caller can free src at once. */
+static void cu_upload(void *dst, const void *src, size_t n)
+{
+	cudaCheck(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, tts_stream));
+}
+
+static void cu_download(void *dst, const void *src, size_t n)
+{
+	cudaCheck(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, tts_stream));
+	cudaCheck(cudaStreamSynchronize(tts_stream));
+}
+
+static void cu_copy(void *dst, const void *src, size_t n)
+{
+	cudaCheck(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, tts_stream));
+}
+
+static void cu_zero(void *dst, size_t n) { cudaCheck(cudaMemsetAsync(dst, 0, n, tts_stream)); }
+static void cu_sync(void) { cudaCheck(cudaStreamSynchronize(tts_stream)); }
+
+static size_t cu_mem_free(void)
+{
+	size_t fr = 0, tot = 0;
+	cudaCheck(cudaMemGetInfo(&fr, &tot));
+	return fr;
+}
+
+/* ---- weights ---- */
+
+template <typename T>
+__global__ void to_bf16_kernel(bf16 *dst, const T *src, size_t n)
+{
+	size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (i < n) dst[i] = __float2bfloat16_rn((float)src[i]);
+}
+template <typename T>
+__global__ void to_f32_kernel(float *dst, const T *src, size_t n)
+{
+	size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (i < n) dst[i] = (float)src[i];
+}
+
+static size_t dtype_size(enum tts_dtype t) { return t == TTS_F32 ? 4 : 2; }
+
+/* Upload n elements of host tensor data in chunks through a staging buffer
+ * and convert each chunk on the device, to bf16 (out_bf16) or float32. */
+static void upload_convert(void *dst, const tts_tensor *t, size_t n, int out_bf16)
+{
+	const size_t chunk = (size_t)16 << 20;   /* elements per chunk */
+	size_t es = dtype_size(t->dtype);
+	void *stage = cu_alloc((n < chunk ? n : chunk) * es);
+	for (size_t off = 0; off < n; off += chunk) {
+		size_t m = n - off < chunk ? n - off : chunk;
+		cu_upload(stage, (const char *)t->data + off * es, m * es);
+		int g = cdiv(m, 256);
+		if (out_bf16) {
+			bf16 *o = (bf16 *)dst + off;
+			if (t->dtype == TTS_F32) to_bf16_kernel<<<g, 256, 0, tts_stream>>>(o, (const float *)stage, m);
+			else if (t->dtype == TTS_F16) to_bf16_kernel<<<g, 256, 0, tts_stream>>>(o, (const __half *)stage, m);
+			else cu_copy(o, stage, m * 2);
+		} else {
+			float *o = (float *)dst + off;
+			if (t->dtype == TTS_F32) cu_copy(o, stage, m * 4);
+			else if (t->dtype == TTS_F16) to_f32_kernel<<<g, 256, 0, tts_stream>>>(o, (const __half *)stage, m);
+			else to_f32_kernel<<<g, 256, 0, tts_stream>>>(o, (const bf16 *)stage, m);
+		}
+		launchCheck();
+	}
+	cu_sync();
+	cu_free(stage);
+}
+
+static size_t numel(const tts_tensor *t)
+{
+	size_t n = 1;
+	for (int i = 0; i < t->ndim; i++) n *= (size_t)t->shape[i];
+	return n;
+}
+
+static tts_w *cu_weight(const tts_tensor *t)
+{
+	tts_w *w = (tts_w *)calloc(1, sizeof *w);
+	if (!w) { fprintf(stderr, "tts: out of memory\n"); exit(1); }
+	size_t n = numel(t);
+	w->out = (int)t->shape[0];
+	w->in = (int)(n / (size_t)(w->out ? w->out : 1));
+	w->d = (bf16 *)cu_alloc(n * sizeof(bf16));
+	upload_convert(w->d, t, n, 1);
+	return w;
+}
+
+static float *cu_vec(const tts_tensor *t)
+{
+	size_t n = numel(t);
+	float *d = (float *)cu_alloc(n * sizeof(float));
+	upload_convert(d, t, n, 0);
+	return d;
+}
+
+static void cu_weight_free(tts_w *w)
+{
+	if (!w) return;
+	cu_free(w->d);
+	free(w);
+}
+
+/* ---- projections ---- */
+
+static bf16 *xbf;                 /* scratch: x rounded to bf16 */
+static size_t xbf_cap;
+
+__global__ void f32_to_bf16_kernel(bf16 *dst, const float *src, size_t n)
+{
+	size_t i = (blockIdx.x * (size_t)blockDim.x + threadIdx.x) * 4;
+	if (i + 3 < n) {
+		float4 v = *(const float4 *)(src + i);
+		__nv_bfloat162 a = __floats2bfloat162_rn(v.x, v.y), b = __floats2bfloat162_rn(v.z, v.w);
+		*(__nv_bfloat162 *)(dst + i) = a;
+		*(__nv_bfloat162 *)(dst + i + 2) = b;
+	} else {
+		for (; i < n; i++) dst[i] = __float2bfloat16_rn(src[i]);
+	}
+}
+
+static bf16 *to_bf16_scratch(const float *x, size_t n)
+{
+	if (n > xbf_cap) {
+		cu_sync();
+		cu_free(xbf);
+		xbf_cap = n + n / 4;
+		xbf = (bf16 *)cu_alloc(xbf_cap * sizeof(bf16));
+	}
+	/* the vector path needs 16-byte aligned rows of floats; cudaMalloc'd
+	 * activations are, and the scalar tail covers the rest */
+	if (((uintptr_t)x & 15) == 0) {
+		f32_to_bf16_kernel<<<cdiv(cdiv(n, 4), 256), 256, 0, tts_stream>>>(xbf, x, n);
+	} else {
+		to_bf16_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(xbf, x, n);
+	}
+	launchCheck();
+	return xbf;
+}
+
+/* y[r][o] = sum_i x[r][i] W[o][i].  Column-major view: y^T (out x rows) =
+ * W^T-as-stored (op T of the in x out column-major matrix) times x^T. */
+void cu_matmul(float *y, const tts_w *w, const float *x, int rows)
+{
+	if (rows <= 0) return;
+	const bf16 *xb = to_bf16_scratch(x, (size_t)rows * w->in);
+	const float one = 1.f, zero = 0.f;
+	cublasCheck(cublasGemmEx(tts_cublas, CUBLAS_OP_T, CUBLAS_OP_N, w->out, rows, w->in, &one,
+				 w->d, CUDA_R_16BF, w->in, xb, CUDA_R_16BF, w->in, &zero,
+				 y, CUDA_R_32F, w->out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+/* ---- the table ---- */
+
+static void *cu_state_alloc(int n_slots, size_t floats_per_slot)
+{
+	size_t n = (size_t)n_slots * floats_per_slot * sizeof(float);
+	void *p = cu_alloc(n);
+	cu_zero(p, n);
+	return p;
+}
+
+static void cu_state_copy(void *state, int dst, int src, size_t fps)
+{
+	float *s = (float *)state;
+	cu_copy(s + (size_t)dst * fps, s + (size_t)src * fps, fps * sizeof(float));
+}
+
+static void cu_state_zero(void *state, int slot, size_t fps)
+{
+	cu_zero((float *)state + (size_t)slot * fps, fps * sizeof(float));
+}
+
+static tts_ops cuda_table;
+
+extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
+{
+	static int ready = -1;
+	if (ready == device) return &cuda_table;
+	if (ready >= 0) {
+		snprintf(err, errlen, "CUDA backend already started on device %d", ready);
+		return NULL;
+	}
+	int n = 0;
+	cudaError_t e = cudaGetDeviceCount(&n);
+	if (e != cudaSuccess || n == 0) {
+		snprintf(err, errlen, "no CUDA device (%s)",
+			 e != cudaSuccess ? cudaGetErrorString(e) : "none found");
+		return NULL;
+	}
+	if (device < 0 || device >= n) {
+		snprintf(err, errlen, "no CUDA device %d (%d present)", device, n);
+		return NULL;
+	}
+	cudaDeviceProp prop;
+	cudaCheck(cudaGetDeviceProperties(&prop, device));
+	if (prop.major < 8) {
+		snprintf(err, errlen, "CUDA device %d (%s) has compute capability %d.%d; bf16 needs 8.0",
+			 device, prop.name, prop.major, prop.minor);
+		return NULL;
+	}
+	cudaCheck(cudaSetDevice(device));
+	tts_num_sms = prop.multiProcessorCount;
+	cudaCheck(cudaStreamCreateWithFlags(&tts_stream, cudaStreamNonBlocking));
+	cublasCheck(cublasCreate(&tts_cublas));
+	cublasCheck(cublasSetStream(tts_cublas, tts_stream));
+	cublasCheck(cublasSetMathMode(tts_cublas, CUBLAS_DEFAULT_MATH));
+
+	tts_ops *o = &cuda_table;
+	o->name = "cuda";
+	o->alloc = cu_alloc;
+	o->free = cu_free;
+	o->upload = cu_upload;
+	o->download = cu_download;
+	o->copy = cu_copy;
+	o->zero = cu_zero;
+	o->sync = cu_sync;
+	o->weight = cu_weight;
+	o->vec = cu_vec;
+	o->weight_free = cu_weight_free;
+	o->matmul = cu_matmul;
+	o->embed = cu_embed;
+	o->rmsnorm = cu_rmsnorm;
+	o->add = cu_add;
+	o->gather_rows = cu_gather_rows;
+	o->repeat_groups = cu_repeat_groups;
+	o->add_bias = cu_add_bias;
+	o->swiglu = cu_swiglu;
+	o->rope = cu_rope;
+	o->kv_alloc = cu_kv_alloc;
+	o->kv_write = cu_kv_write;
+	o->kv_copy_block = cu_kv_copy_block;
+	o->attention = cu_attention;
+	o->conv1d = cu_conv1d;
+	o->ssd = cu_ssd;
+	o->gated_rmsnorm = cu_gated_rmsnorm;
+	o->m1_scan = cu_m1_scan;
+	o->state_alloc = cu_state_alloc;
+	o->state_copy = cu_state_copy;
+	o->state_zero = cu_state_zero;
+	o->sample = cu_sample;
+	o->mem_free = cu_mem_free;
+	ready = device;
+	return o;
+}

@@ -1,0 +1,202 @@
+/* bench_ops.c — the GPU's ceilings and the CUDA ops' times at the shapes of
+ * an 8B decode step, in one run (bench/gpu-bench.sh): device copy bandwidth,
+ * the bf16 matmul rate (cuBLAS through ops->matmul, float32 x rounded to
+ * bf16 included) by batch rows, then each op of a decode step at batch B
+ * (default 128) and context ~ 200 + 768/2, and the Llama-3-8B decode step
+ * they add up to (ops launched back to back, no CUDA graph).
+ * Usage: bench_ops [B] */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ops.h"
+#include "philox.h"
+#include "tts.h"
+
+static const tts_ops *G;
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* mean seconds of a statement over n runs after 2 warm-ups */
+#define TIMEIT(sec, n, stmt) do { for (int w_ = 0; w_ < 2; w_++) { stmt; } G->sync(); \
+	double t0_ = now(); for (int k_ = 0; k_ < (n); k_++) { stmt; } G->sync(); \
+	(sec) = (now() - t0_) / (n); } while (0)
+
+static void *
+gfill(size_t n, float scale)
+{
+	float *h = malloc(n * sizeof(float));
+	for (size_t i = 0; i < n; i++)
+		h[i] = scale * (float)((i * 2654435761u) % 1000 / 500.0 - 1.0);
+	void *d = G->alloc(n * sizeof(float));
+	G->upload(d, h, n * sizeof(float));
+	free(h);
+	return d;
+}
+
+static tts_w *
+gweight(int out, int in)
+{
+	size_t n = (size_t)out * in;
+	uint16_t *h = malloc(n * 2);
+	for (size_t i = 0; i < n; i++)
+		h[i] = 0x3c00 + (uint16_t)(i % 97);     /* bf16 values near 0.008 */
+	tts_tensor t = { .name = "bench", .data = h, .dtype = TTS_BF16, .ndim = 2,
+			 .shape = { out, in } };
+	tts_w *w = G->weight(&t);
+	free(h);
+	return w;
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256];
+	int B = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 128;
+	if (B < 1 || B > 1024) B = 128;
+	G = tts_cuda_ops(0, err, sizeof err);
+	if (!G) {
+		fprintf(stderr, "bench_ops: %s\n", err);
+		return 77;
+	}
+	double s;
+
+	/* copy bandwidth: 2 GiB device to device, bytes read + written */
+	size_t cb = (size_t)2 << 30;
+	void *a = G->alloc(cb), *b = G->alloc(cb);
+	G->zero(a, cb);
+	TIMEIT(s, 10, G->copy(b, a, cb));
+	double bw = 2.0 * cb / s;
+	printf("copy          %zu MiB d2d: %.3f ms, %.0f GB/s (read + write)\n", cb >> 20, s * 1e3, bw / 1e9);
+	G->free(a);
+	G->free(b);
+
+	/* matmul rate: gate/up shape and the LM head, by rows */
+	tts_w *wf = gweight(14336, 4096);
+	static const int rows[] = { 1, 8, 32, 64, 128, 256, 512, 1024, 4096, 8192 };
+	float *x = gfill((size_t)8192 * 14336, 1), *y = gfill((size_t)8192 * 14336, 1);
+	double peak = 0;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		int r = rows[i];
+		TIMEIT(s, 20, G->matmul(y, wf, x, r));
+		double fl = 2.0 * r * 14336 * 4096, by = 14336.0 * 4096 * 2;
+		peak = fmax(peak, fl / s);
+		printf("matmul        14336x4096 rows %5d: %8.1f us  %6.1f TFLOP/s  %6.0f GB/s weights\n",
+		       r, s * 1e6, fl / s / 1e12, by / s / 1e9);
+	}
+	tts_w *wl = gweight(128256, 4096);
+	TIMEIT(s, 10, G->matmul(y, wl, x, B));
+	printf("matmul        LM head 128256x4096 rows %d: %.1f us\n", B, s * 1e6);
+	double t_lm = s;
+
+	/* one Llama-3-8B layer at batch B, decode: projections + small ops */
+	tts_w *wqkv = gweight(6144, 4096), *wo = gweight(4096, 4096), *wgu = gweight(28672, 4096);
+	tts_w *wd = gweight(4096, 14336);
+	double t_qkv, t_o, t_gu, t_d;
+	TIMEIT(t_qkv, 20, G->matmul(y, wqkv, x, B));
+	TIMEIT(t_o, 20, G->matmul(y, wo, x, B));
+	TIMEIT(t_gu, 20, G->matmul(y, wgu, x, B));
+	TIMEIT(t_d, 20, G->matmul(y, wd, x, B));
+	float *nw = gfill(4096, 1), *h = gfill((size_t)B * 4096, 1);
+	double t_norm, t_add, t_swi, t_rope, t_kvw, t_att;
+	TIMEIT(t_norm, 50, G->rmsnorm(y, h, nw, B, 4096, 1e-5f));
+	TIMEIT(t_add, 50, G->add(y, h, (size_t)B * 4096));
+	TIMEIT(t_swi, 50, G->swiglu(y, x, x + (size_t)B * 14336, B, 14336));
+	/* batch: B sequences of one token, context ctx, blocks laid out per sequence */
+	int ctx = 200 + 384, mb = (ctx + TTS_KV_BLOCK - 1) / TTS_KV_BLOCK;
+	int nblk = B * mb;
+	int32_t *hb = calloc((size_t)7 * B + (size_t)B * mb, 4);
+	int32_t *qs = hb, *ql = hb + B, *cl = hb + 2 * B, *sl = hb + 3 * B, *pos = hb + 4 * B;
+	int32_t *kv = hb + 5 * B, *sor = hb + 6 * B, *bt = hb + 7 * B;
+	for (int i = 0; i < B; i++) {
+		qs[i] = i, ql[i] = 1, cl[i] = ctx, sl[i] = i, pos[i] = ctx - 1, sor[i] = i;
+		for (int j = 0; j < mb; j++)
+			bt[(size_t)i * mb + j] = i * mb + j;
+		kv[i] = bt[(size_t)i * mb + (ctx - 1) / TTS_KV_BLOCK] * TTS_KV_BLOCK + (ctx - 1) % TTS_KV_BLOCK;
+	}
+	int32_t *db = G->alloc(((size_t)7 * B + (size_t)B * mb) * 4);
+	G->upload(db, hb, ((size_t)7 * B + (size_t)B * mb) * 4);
+	tts_batch bb = { .n_seqs = B, .rows = B, .q_start = db, .q_len = db + B, .ctx_len = db + 2 * B,
+			 .slot = db + 3 * B, .pos = db + 4 * B, .kv_slot = db + 5 * B,
+			 .seq_of_row = db + 6 * B, .block_table = db + 7 * B, .max_blocks = mb,
+			 .max_q_len = 1, .max_ctx = ctx };
+	float *inv = gfill(64, 0.01f);
+	TIMEIT(t_rope, 50, G->rope(x, bb.pos, B, 40, 128, 128, inv));
+	void *kc = G->kv_alloc(nblk, 8, 128), *vc = G->kv_alloc(nblk, 8, 128);
+	TIMEIT(t_kvw, 50, G->kv_write(kc, vc, x, x, &bb, 8, 128));
+	TIMEIT(t_att, 20, G->attention(y, x, kc, vc, &bb, 32, 8, 128));
+	double kvbytes = 2.0 * B * ctx * 8 * 128 * 2;
+	printf("attention     decode B %d ctx %d: %.1f us, %.0f GB/s of KV\n", B, ctx, t_att * 1e6,
+	       kvbytes / t_att / 1e9);
+	/* the same with the samples of one 208-token prompt: 13 shared blocks */
+	for (int i = 1; i < B; i++)
+		for (int j = 0; j < 13; j++)
+			bt[(size_t)i * mb + j] = bt[j];
+	G->upload(db, hb, ((size_t)7 * B + (size_t)B * mb) * 4);
+	double t_att_sh;
+	TIMEIT(t_att_sh, 20, G->attention(y, x, kc, vc, &bb, 32, 8, 128));
+	double kv_sh = 2.0 * ((double)B * (ctx - 208) + 208) * 8 * 128 * 2;
+	printf("attention     decode B %d ctx %d, 208 shared: %.1f us, %.0f GB/s of distinct KV\n",
+	       B, ctx, t_att_sh * 1e6, kv_sh / t_att_sh / 1e9);
+	printf("small ops     rmsnorm %.1f  add %.1f  swiglu %.1f  rope %.1f  kv_write %.1f us\n",
+	       t_norm * 1e6, t_add * 1e6, t_swi * 1e6, t_rope * 1e6, t_kvw * 1e6);
+	printf("projections   qkv %.1f  o %.1f  gate+up %.1f  down %.1f us\n", t_qkv * 1e6,
+	       t_o * 1e6, t_gu * 1e6, t_d * 1e6);
+
+	/* Mamba2InLlama decode at batch B */
+	tts_model m;
+	memset(&m, 0, sizeof m);
+	m.m2_heads = 32, m.m2_headdim = 128, m.m2_state = 128, m.m2_x_groups = 8;
+	m.m2_b_groups = 8, m.m2_c_groups = 32, m.m2_conv_dim = 6144, m.m2_dt_max = INFINITY;
+	m.m1_d_inner = 4096, m.m1_d_xb = 1024, m.m1_state = 16;
+	void *ss = G->state_alloc(B, (size_t)32 * 128 * 128), *cs = G->state_alloc(B, 6144 * 3);
+	float *cw = gfill(6144 * 4, 0.3f), *cbias = gfill(6144, 0.1f), *dtb = gfill(32, 0.1f);
+	float *al = gfill(4096 * 16, 0.5f), *Dv = gfill(4096, 1);
+	double t_conv, t_ssd, t_gn, t_m1, t_samp;
+	TIMEIT(t_conv, 50, G->conv1d(y, x, 10272, cs, cw, cbias, &bb, 6144, 4));
+	TIMEIT(t_ssd, 20, G->ssd(y, x, x, 10272, ss, dtb, al, Dv, &m, &bb));
+	TIMEIT(t_gn, 50, G->gated_rmsnorm(y, x, x, 10272, nw, B, 4096, 128, 1e-5f));
+	void *s1 = G->state_alloc(B, 4096 * 16);
+	TIMEIT(t_m1, 20, G->m1_scan(y, x, x, Dv, x, x, x, s1, al, Dv, &m, &bb));
+	double ssd_bytes = 2.0 * B * 32 * 128 * 128 * 4;
+	printf("mamba2        conv1d %.1f  ssd %.1f us (%.0f GB/s of state r+w)  gated_norm %.1f us\n",
+	       t_conv * 1e6, t_ssd * 1e6, ssd_bytes / t_ssd / 1e9, t_gn * 1e6);
+	printf("mamba1        m1_scan %.1f us\n", t_m1 * 1e6);
+
+	/* sampling B rows of 128256 logits, top-p 0.95 at T 0.7 */
+	float *lg = gfill((size_t)B * 128256, 4);
+	tts_sample_params *p = calloc(B, sizeof *p);
+	for (int i = 0; i < B; i++) {
+		p[i].temperature = 0.7f, p[i].top_p = 0.95f, p[i].sample = i;
+		philox_key(1, "x", 1, p[i].key);
+	}
+	int32_t *tok = G->alloc(B * 4);
+	float *lp = G->alloc(B * 4);
+	TIMEIT(t_samp, 10, G->sample(tok, lp, lg, p, B, 128256));
+	p[0].top_p = 1;
+	for (int i = 0; i < B; i++) p[i].top_p = 1;
+	double t_samp1;
+	TIMEIT(t_samp1, 10, G->sample(tok, lp, lg, p, B, 128256));
+	printf("sample        B %d V 128256: top-p 0.95 %.1f us, plain %.1f us\n", B, t_samp * 1e6,
+	       t_samp1 * 1e6);
+
+	/* the Llama-3-8B decode step these add up to (launch back to back) */
+	double layer = t_qkv + t_o + t_gu + t_d + 2 * t_norm + 2 * t_add + t_swi + 2 * t_rope +
+		       t_kvw + t_att;
+	double step = 32 * layer + t_lm + t_norm + t_samp;
+	double wbytes = 32 * (6144.0 + 4096 + 28672 + 14336) * 4096 * 2 + 128256.0 * 4096 * 2;
+	double roof = (wbytes + 32 * kvbytes) / bw;   /* every weight and KV byte read once */
+	printf("llama-8b step B %d ctx %d: %.2f ms = %.0f tok/s; weights+KV at measured copy "
+	       "bandwidth %.2f ms (%.0f%% of it)\n", B, ctx, step * 1e3, B / step, roof * 1e3,
+	       100 * roof / step);
+	return 0;
+}
