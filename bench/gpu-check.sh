@@ -7,6 +7,8 @@
 # bench/gpu-bench.sh (BENCH=0 skips it); every log is left in $OUT
 # (default out/).
 # Usage: bench/gpu-check.sh            (SYSROOT defaults to .dev/sysroot)
+#        QUICK=1 bench/gpu-check.sh    (skips the second attention kernels'
+#                                       checks and most of the bench)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 OUT=${OUT:-out}
@@ -33,7 +35,7 @@ cat "$OUT/check-gpu.log"
 echo "gpu-check: check_ops exit $rc"
 # the other attention kernels (the tiled one for decode too, and the first
 # one), kept to check against
-for k in tiled simple; do
+[ -n "${QUICK:-}" ] || for k in tiled simple; do
 	TTS_CUDA_ATTN=$k CHECK_ONLY=attention TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
 		>"$OUT/check-gpu-attn-$k.log" 2>&1
 	echo "gpu-check: $k attention kernel, exit $?"

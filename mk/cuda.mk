@@ -27,3 +27,7 @@ $(GPU_STEP): tests/gpu/bench_step.c $(LIBTTS) $(CUDA_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CUDA_OBJ) $(LIBTTS) $(LDLIBS) $(CUDA_LIBS)
 check-gpu-build: $(GPU_STEP)
+
+# `make` (and so CI) builds the GPU harnesses too, so a change that breaks
+# them shows at once; without CUDA they link against kernels/cuda_none.c.
+all: $(GPU_CHECK) $(GPU_BENCH) $(GPU_STEP)

@@ -44,9 +44,17 @@ struct row_view {
 	__device__ double w(int i) const { return exp((double)l[i] / T - m); }
 };
 
+/* Masses are summed in 2^-42 fixed point, each w rounded to nearest:
+ * shared-memory atomics on 64-bit integers are single instructions, on
+ * doubles compare-and-swap loops that serialise under contention (top-p
+ * 0.95 over 128k tokens took 2 ms a row).  w <= 1, so a sum of up to 2^21
+ * tokens fits; the rounding errors (2^-43 a token, random in sign) stay
+ * orders of magnitude below the smallest w that can decide a cut. */
+#define MASS_ONE 0x1p42
+
 struct sel_shared {
 	unsigned cnt[256];
-	double mass[256];
+	unsigned long long mass[256];
 	int b, single;
 	unsigned kk;
 	double above;
@@ -75,7 +83,7 @@ __device__ uint64_t radix_select(const row_view &R, int vocab, uint64_t floor, i
 	uint64_t prefix = 0, mask = 0;
 	double above = 0.0;
 	for (int shift = 56; shift >= 0; shift -= 8) {
-		if (tid < 256) sh.cnt[tid] = 0, sh.mass[tid] = 0.0;
+		if (tid < 256) sh.cnt[tid] = 0, sh.mass[tid] = 0;
 		__syncthreads();
 		/* a thread's tokens mostly fall in the bucket of its previous one
 		 * (in the high digits nearly all tokens share one or two), so it
@@ -83,7 +91,7 @@ __device__ uint64_t radix_select(const row_view &R, int vocab, uint64_t floor, i
 		 * thousands of atomics on one shared address serialise */
 		int cur = -1;
 		unsigned cc = 0;
-		double cm = 0.0;
+		unsigned long long cm = 0;
 		for (int i = tid; i < vocab; i += SB) {
 			uint64_t K = R.key(i);
 			if (K < floor || (K & mask) != prefix) continue;
@@ -93,10 +101,10 @@ __device__ uint64_t radix_select(const row_view &R, int vocab, uint64_t floor, i
 					atomicAdd(&sh.cnt[cur], cc);
 					if (by_mass) atomicAdd(&sh.mass[cur], cm);
 				}
-				cur = d, cc = 0, cm = 0.0;
+				cur = d, cc = 0, cm = 0;
 			}
 			cc++;
-			if (by_mass) cm += R.w(i);
+			if (by_mass) cm += (unsigned long long)(R.w(i) * MASS_ONE + 0.5);
 		}
 		if (cur >= 0) {
 			atomicAdd(&sh.cnt[cur], cc);
@@ -115,8 +123,9 @@ __device__ uint64_t radix_select(const row_view &R, int vocab, uint64_t floor, i
 			} else {
 				double acc = above;
 				for (; b >= 0; b--) {
-					if (acc + sh.mass[b] >= target) break;
-					acc += sh.mass[b];
+					const double mb = (double)sh.mass[b] / MASS_ONE;
+					if (acc + mb >= target) break;
+					acc += mb;
 				}
 				above = acc;
 			}
