@@ -40,14 +40,17 @@ typedef struct {
 	int max_q_len, max_ctx;  /* host-side bounds, for launch shapes */
 } tts_batch;
 
-/* Per-row sampling parameters (see lib/philox.h for the random stream). */
+/* Per-row sampling parameters.  The exact algorithm (filters, uniform,
+ * draw, logprob) is specified in lib/philox.h so that every backend
+ * reproduces it; lib/sample.c is its reference implementation. */
 typedef struct {
 	float temperature;       /* 0: greedy */
 	int top_k;               /* 0: off */
 	float top_p;             /* 1: off */
 	float min_p;             /* 0: off */
-	uint32_t key[2];         /* Philox key: seed ^ FNV-1a-64(id) */
-	uint32_t sample, step;   /* Philox counter words 0, 1 */
+	uint32_t key[2];         /* Philox key: k = seed ^ FNV-1a-64(id);
+				    key[0] = low 32 bits of k, key[1] = high 32 */
+	uint32_t sample, step;   /* Philox counter words 0, 1 (words 2, 3 = 0) */
 } tts_sample_params;
 
 typedef struct tts_ops {
@@ -76,6 +79,14 @@ typedef struct tts_ops {
 	void (*rmsnorm)(float *y, const float *x, const float *w, int rows, int dim, float eps);
 	/* y[i] += x[i] */
 	void (*add)(float *y, const float *x, size_t n);
+	/* y[i][:] = x[idx[i]][:] for i < n (rows of width dim; idx in backend
+	 * memory): picks the last token of each sequence before the LM head.
+	 * y and x must not overlap (the forward gathers h into another buffer). */
+	void (*gather_rows)(float *y, const float *x, const int32_t *idx, int n, int dim);
+	/* y[r][(g*rep + k)*width + d] = x[r][g*width + d]  for g < groups,
+	 * k < rep, d < width: GQA-style repeat of x groups (Mamba-1 x before
+	 * its conv, checkpoints.md section 7: xsrc(c) = (c/(width*rep))*width + c%width) */
+	void (*repeat_groups)(float *y, const float *x, int rows, int groups, int width, int rep);
 	/* y[r][i] += b[i] */
 	void (*add_bias)(float *y, const float *b, int rows, int dim);
 	/* y[r][i] = silu(g[r][i]) * u[r][i]; y may be g */
@@ -131,7 +142,8 @@ typedef struct tts_ops {
 
 	/* sample one token per row of logits [rows][vocab] with p[r]; writes
 	 * the token and its log-probability under the full softmax at
-	 * temperature 1 of the unmodified logits (see DESIGN: logprob) */
+	 * temperature 1 of the unmodified logits (see DESIGN: logprob).
+	 * Algorithm: lib/philox.h; the CPU op calls tts_sample_row. */
 	void (*sample)(int32_t *tok, float *logprob, const float *logits,
 		       const tts_sample_params *p, int rows, int vocab);
 } tts_ops;
