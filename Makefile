@@ -87,7 +87,7 @@ define TOOLDIR_RULE
 $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIBTTS) $(CUDA_OBJ)
 	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBTTS) $$(LDLIBS) $$(CUDA_LIBS)
 endef
-$(foreach t,$(TOOLDIRS),$(eval $(call TOOLDIR_RULE,$(t))))
+$(foreach t,$(sort $(TOOLDIRS)),$(eval $(call TOOLDIR_RULE,$(t))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBTTS) $(CUDA_OBJ) tests/unit/tap.h
 	@mkdir -p $(dir $@)
