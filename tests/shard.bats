@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# pipelines/shard.sh: a run split over processes, merged with cat, gives
+# the single-process samples, votes and scores (timing keys aside).
+load test_helper
+
+SHARD="$TTS_TOP/pipelines/shard.sh"
+GEN=(-m "$FIXTURES/models/llama-tied" -n 4 --seed 7 --max-tokens 16)
+DATA="$FIXTURES/gsm8k-mini.jsonl"
+
+needs() {
+	command -v parallel >/dev/null || skip "needs GNU parallel (make deps)"
+	command -v tts-prompt >/dev/null || skip "needs tts-prompt (branch ans, not merged yet)"
+	tts-generate -h | grep -q -- '--seed' || skip "tts-generate cannot generate yet (branch cpu)"
+}
+notime() { jq -c 'del(.ms)' "$@" | sort; }
+
+setup() {
+	O="$BATS_TEST_TMPDIR"
+	export -f notime
+}
+
+single() { tts-prompt "$DATA" | tts-generate "${GEN[@]}"; }
+
+@test "shard: 3 shards, 2 at a time, merge to the single-process samples" {
+	needs
+	single | notime >"$O/want"
+	"$SHARD" -k 3 -j 2 -o "$O/run.jsonl" "$DATA" -- "${GEN[@]}"
+	run bash -c "jq -c 'del(.ms)' '$O/run.jsonl' | sort | cmp - '$O/want'"
+	assert_success
+}
+
+@test "shard: votes and scores of the merged run equal the single-process ones" {
+	needs
+	command -v tts-extract >/dev/null || skip "needs tts-extract (branch ans, not merged yet)"
+	single | tts-extract | tts-vote | tee "$O/v1" | tts-score >"$O/s1"
+	"$SHARD" -k 2 -o "$O/run.jsonl" "$DATA" -- "${GEN[@]}"
+	tts-extract <"$O/run.jsonl" | tts-vote | tee "$O/v2" | tts-score >"$O/s2"
+	run bash -c "cmp <(jq -c 'del(.ms)' '$O/v1') <(jq -c 'del(.ms)' '$O/v2') && cmp <(jq -c 'del(.ms)' '$O/s1') <(jq -c 'del(.ms)' '$O/s2')"
+	assert_success
+}
+
+@test "shard: zstd msgpack shards merge with cat" {
+	needs
+	single | notime >"$O/want"
+	"$SHARD" -k 2 -o "$O/run.msgpack.zst" "$DATA" -- "${GEN[@]}"
+	[ -f "$O/run.shard-1-of-2.msgpack.zst" ]
+	run bash -c "tts-cat '$O/run.msgpack.zst' | notime | cmp - '$O/want'"
+	assert_success
+}
+
+@test "shard: running again after a shard was cut off completes the same output" {
+	needs
+	"$SHARD" -k 2 -o "$O/run.jsonl" "$DATA" -- "${GEN[@]}"
+	notime "$O/run.jsonl" >"$O/want"
+	head -c 700 "$O/run.jsonl" >"$O/cut" && mv "$O/cut" "$O/run.shard-0-of-2.jsonl"
+	"$SHARD" -k 2 -o "$O/run.jsonl" "$DATA" -- "${GEN[@]}"
+	run bash -c "notime '$O/run.jsonl' | cmp - '$O/want'"
+	assert_success
+}
+
+@test "shard: a failing shard exits 1 and leaves no merged output" {
+	needs
+	run "$SHARD" -k 2 -o "$O/run.jsonl" "$DATA" -- -m "$O/no-such-model"
+	assert_failure 1
+	assert_output --partial "run the same command again"
+	[ ! -e "$O/run.jsonl" ]
+}
+
+@test "shard: -g 2 gives each running shard its own GPU" {
+	command -v parallel >/dev/null || skip "needs GNU parallel (make deps)"
+	mkdir "$O/bin"
+	# stand-ins: the prompt stage passes its --shard on, tts-generate writes its --device
+	printf '#!/bin/sh\necho "{\\"shard\\":\\"$2\\"}"\n' >"$O/bin/stage"
+	printf '#!/bin/sh\nwhile [ "$1" != --device ]; do shift; done\nsleep 0.2; read -r l; echo "${l%%?},\\"device\\":\\"$2\\"}" >"$4"\n' >"$O/bin/tts-generate"
+	chmod +x "$O/bin/stage" "$O/bin/tts-generate"
+	PATH="$O/bin:$PATH" "$SHARD" -k 4 -g 2 -s stage -o "$O/run.jsonl" data -- x
+	run bash -c "jq -r '.device' '$O/run.jsonl' | sort | uniq -c | awk '{print \$2}'"
+	assert_output "$(printf 'cuda:0\ncuda:1')"
+	run jq -s length "$O/run.jsonl"
+	assert_output 4
+}
+
+@test "shard: usage errors exit 2" {
+	run "$SHARD" -o x data -- -m m
+	assert_failure 2
+	run "$SHARD" -k 2 -o x data
+	assert_failure 2
+	run "$SHARD" -k 2 data -- -m m
+	assert_failure 2
+}
