@@ -7,7 +7,7 @@
 #   make test-asan-bats     unit tests and the bats files, with the ASan tools
 ASAN_BUILD  = build/asan
 ASAN_FLAGS  = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-ASAN_ENV    = ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/san/asan:detect_leaks=1:fast_unwind_on_malloc=0 \
+ASAN_ENV    = ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/san/asan:detect_leaks=1:fast_unwind_on_malloc=0:allocator_may_return_null=1 \
 	      UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/san/ubsan:halt_on_error=1:print_stacktrace=1 \
 	      BUILD=$(ASAN_BUILD)
 
