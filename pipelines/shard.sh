@@ -3,10 +3,14 @@
 # host (one per GPU, or several on the CPU), run by GNU parallel, merged
 # with cat.  See pipelines/README.md.
 #
-# usage: shard.sh -k K [-j JOBS] [-g GPUS] [-s STAGE] -o OUT DATASET... -- TTS-GENERATE-ARGS...
+# usage: shard.sh -k K [-j JOBS | -i I] [-g GPUS] [-s STAGE] -o OUT DATASET... -- TTS-GENERATE-ARGS...
+#        shard.sh -k K -M -o OUT
 #   -k K      number of shards: shard i gets the problems at positions p with
 #             p mod K = i (tts-prompt --shard i/K)
 #   -j JOBS   shards run at once (default K)
+#   -i I      run shard I only, in this process, and do not merge (for a
+#             cluster job array: pipelines/slurm.sbatch)
+#   -M        merge only: cat the K shard files into OUT
 #   -g GPUS   GPUs to use: a running shard gets --device cuda:SLOT, SLOT in
 #             0..GPUS-1, never two shards on one GPU (default 0: CPU)
 #   -s STAGE  the prompt stage, a command reading DATASET... and writing
@@ -18,7 +22,9 @@
 # Exit 0 when every shard succeeded and OUT is written; 1 otherwise (the
 # shard files are kept); 2 on a usage error.
 set -eu
-usage() { echo "usage: shard.sh -k K [-j JOBS] [-g GPUS] [-s STAGE] -o OUT DATASET... -- TTS-GENERATE-ARGS..." >&2; exit 2; }
+usage_text="usage: shard.sh -k K [-j JOBS | -i I] [-g GPUS] [-s STAGE] -o OUT DATASET... -- TTS-GENERATE-ARGS...
+       shard.sh -k K -M -o OUT"
+usage() { echo "$usage_text" >&2; exit 2; }
 
 # Shard i of k's file: OUT with .shard-i-of-k before its suffixes
 # (run.msgpack.zst -> run.shard-0-of-2.msgpack.zst), so it has OUT's format.
@@ -44,15 +50,17 @@ if [ "${1:-}" = "--one" ]; then
 	exit
 fi
 
-k="" jobs="" gpus=0 stage=tts-prompt out=""
-while getopts k:j:g:s:o:h opt; do
+k="" jobs="" gpus=0 stage=tts-prompt out="" only="" merge_only=0
+while getopts k:j:i:Mg:s:o:h opt; do
 	case $opt in
 	k) k=$OPTARG ;;
 	j) jobs=$OPTARG ;;
+	i) only=$OPTARG ;;
+	M) merge_only=1 ;;
 	g) gpus=$OPTARG ;;
 	s) stage=$OPTARG ;;
 	o) out=$OPTARG ;;
-	h) echo "usage: shard.sh -k K [-j JOBS] [-g GPUS] [-s STAGE] -o OUT DATASET... -- TTS-GENERATE-ARGS..."; exit 0 ;;
+	h) echo "$usage_text"; exit 0 ;;
 	*) usage ;;
 	esac
 done
@@ -60,21 +68,37 @@ shift $((OPTIND - 1))
 case "$k" in ''|*[!0-9]*|0) echo "shard.sh: -k: expected a positive integer" >&2; usage ;; esac
 case "$gpus" in *[!0-9]*) echo "shard.sh: -g: expected a number of GPUs" >&2; usage ;; esac
 [ -n "$out" ] || { echo "shard.sh: -o OUT is required" >&2; usage; }
+
+# Merge: the shard files in order, into OUT (whole or not at all).
+merge() {
+	i=0
+	set --
+	while [ $i -lt "$k" ]; do
+		f=$(shard_file "$out" $i "$k")
+		[ -f "$f" ] || { echo "shard.sh: $f: missing" >&2; exit 1; }
+		set -- "$@" "$f"
+		i=$((i + 1))
+	done
+	cat "$@" >"$out.tmp" && mv "$out.tmp" "$out"
+}
+[ "$merge_only" = 1 ] && { merge; exit; }
 jobs=${jobs:-$k}
 [ "$gpus" -gt 0 ] && [ "$jobs" -gt "$gpus" ] && jobs=$gpus
 seen=0
 for a in "$@"; do [ "$a" = "--" ] && seen=1; done
 [ "$seen" = 1 ] || { echo "shard.sh: expected -- before the tts-generate arguments" >&2; usage; }
+if [ -n "$only" ]; then
+	case "$only" in ''|*[!0-9]*) echo "shard.sh: -i: expected a shard number" >&2; usage ;; esac
+	[ "$only" -lt "$k" ] || { echo "shard.sh: -i $only: shards are 0..$((k - 1))" >&2; usage; }
+	exec "$0" --one "$only" 1 "$k" "$gpus" "$stage" "$out" "$@"
+fi
 command -v parallel >/dev/null 2>&1 || { echo "shard.sh: GNU parallel is needed (Debian: parallel)" >&2; exit 1; }
 
 # --halt soon,fail=1: after a failure start no new shard, let the running
 # ones finish (their work is kept for --resume).
 seq 0 $((k - 1)) | parallel --will-cite -q -j "$jobs" --halt soon,fail=1 \
-	"$0" --one {} {%} "$k" "$gpus" "$stage" "$out" "$@" || {
+	"$0" --one '{}' '{%}' "$k" "$gpus" "$stage" "$out" "$@" || {
 	echo "shard.sh: a shard failed; run the same command again to resume" >&2
 	exit 1
 }
-i=0
-set --
-while [ $i -lt "$k" ]; do set -- "$@" "$(shard_file "$out" $i "$k")"; i=$((i + 1)); done
-cat "$@" >"$out.tmp" && mv "$out.tmp" "$out"
+merge

@@ -19,6 +19,29 @@ setup() {
 	export -f notime
 }
 
+# Stand-ins in $O/bin: a prompt stage that emits its --shard, and a
+# tts-generate that writes the prompt and its --device to its -o file.
+stand_ins() {
+	mkdir -p "$O/bin"
+	cat >"$O/bin/stage" <<'EOF'
+#!/bin/sh
+while [ "$1" != --shard ]; do shift; done
+echo "{\"shard\":\"$2\"}"
+EOF
+	cat >"$O/bin/tts-generate" <<'EOF'
+#!/bin/sh
+read -r l
+dev=none
+while [ $# -gt 0 ]; do
+	case $1 in --device) dev=$2 ;; -o) out=$2 ;; esac
+	shift
+done
+sleep 0.2
+echo "${l%?},\"device\":\"$dev\"}" >"$out"
+EOF
+	chmod +x "$O/bin/stage" "$O/bin/tts-generate"
+}
+
 single() { tts-prompt "$DATA" | tts-generate "${GEN[@]}"; }
 
 @test "shard: 3 shards, 2 at a time, merge to the single-process samples" {
@@ -68,16 +91,30 @@ single() { tts-prompt "$DATA" | tts-generate "${GEN[@]}"; }
 
 @test "shard: -g 2 gives each running shard its own GPU" {
 	command -v parallel >/dev/null || skip "needs GNU parallel (make deps)"
-	mkdir "$O/bin"
-	# stand-ins: the prompt stage passes its --shard on, tts-generate writes its --device
-	printf '#!/bin/sh\necho "{\\"shard\\":\\"$2\\"}"\n' >"$O/bin/stage"
-	printf '#!/bin/sh\nwhile [ "$1" != --device ]; do shift; done\nsleep 0.2; read -r l; echo "${l%%?},\\"device\\":\\"$2\\"}" >"$4"\n' >"$O/bin/tts-generate"
-	chmod +x "$O/bin/stage" "$O/bin/tts-generate"
+	stand_ins
 	PATH="$O/bin:$PATH" "$SHARD" -k 4 -g 2 -s stage -o "$O/run.jsonl" data -- x
-	run bash -c "jq -r '.device' '$O/run.jsonl' | sort | uniq -c | awk '{print \$2}'"
+	run bash -c "jq -r '.device' '$O/run.jsonl' | sort -u"
 	assert_output "$(printf 'cuda:0\ncuda:1')"
-	run jq -s length "$O/run.jsonl"
-	assert_output 4
+	run jq -s 'map(.shard) | sort' -c "$O/run.jsonl"
+	assert_output '["0/4","1/4","2/4","3/4"]'
+}
+
+@test "slurm.sbatch: submit runs every array task, then merges" {
+	stand_ins
+	cat >"$O/bin/sbatch" <<'EOF'
+#!/bin/bash
+# stand-in sbatch: runs the job at once, each array task in turn
+while [[ $1 == -* ]]; do [[ $1 == --array=* ]] && arr=${1#--array=}; echo "$1" >>"$(dirname "$0")/opts"; shift; done
+script=$1; shift
+for i in $(seq "${arr%-*}" "${arr#*-}"); do SLURM_ARRAY_TASK_ID=$i bash "$script" "$@" >&2 || exit 1; done
+echo 42
+EOF
+	chmod +x "$O/bin/sbatch"
+	PATH="$O/bin:$PATH" TTS_STAGE=stage run "$TTS_TOP/pipelines/slurm.sbatch" submit 3 "$O/run.jsonl" data -- x
+	assert_success
+	run jq -s -c 'map([.shard, .device])' "$O/run.jsonl"
+	assert_output '[["0/3","cuda:0"],["1/3","cuda:0"],["2/3","cuda:0"]]'
+	grep -qx -- "--gres=gpu:1" "$O/bin/opts" && grep -qx -- "--dependency=afterok:42" "$O/bin/opts"
 }
 
 @test "shard: usage errors exit 2" {
