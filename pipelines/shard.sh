@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # shard.sh — one tts-generate run split by problem over K processes on one
 # host (one per GPU, or several on the CPU), run by GNU parallel, merged
 # with cat.  See pipelines/README.md.
@@ -21,7 +21,7 @@
 #             a failure or a kill only does the missing work
 # Exit 0 when every shard succeeded and OUT is written; 1 otherwise (the
 # shard files are kept); 2 on a usage error.
-set -eu
+set -euo pipefail   # a failing prompt stage fails its shard
 usage_text="usage: shard.sh -k K [-j JOBS | -i I] [-g GPUS] [-s STAGE] -o OUT DATASET... -- TTS-GENERATE-ARGS...
        shard.sh -k K -M -o OUT"
 usage() { echo "$usage_text" >&2; exit 2; }

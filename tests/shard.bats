@@ -117,6 +117,13 @@ EOF
 	grep -qx -- "--gres=gpu:1" "$O/bin/opts" && grep -qx -- "--dependency=afterok:42" "$O/bin/opts"
 }
 
+@test "shard: a failing prompt stage fails its shard" {
+	needs
+	run "$SHARD" -k 2 -o "$O/run.jsonl" "$O/no-such-data.jsonl" -- "${GEN[@]}"
+	assert_failure 1
+	[ ! -e "$O/run.jsonl" ]
+}
+
 @test "shard: usage errors exit 2" {
 	run "$SHARD" -o x data -- -m m
 	assert_failure 2
