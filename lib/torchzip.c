@@ -127,6 +127,11 @@ zip_open(zipf *z, const char *path, char *err, size_t errlen)
 		if (e->data > len || e->csize > len - e->data)
 			return fail(err, errlen, "%s: %.*s: %llu bytes run past the end of the file (truncated?)", path,
 				    (int)nl, e->name, (unsigned long long)e->csize);
+		/* a stored entry's bytes are its compressed bytes: only csize was
+		 * checked against the file, and readers use usize */
+		if (e->method == 0 && e->usize != e->csize)
+			return fail(err, errlen, "%s: %.*s: stored entry of %llu bytes claims %llu uncompressed", path,
+				    (int)nl, e->name, (unsigned long long)e->csize, (unsigned long long)e->usize);
 		strmap_put(&z->names, e->name, nl, (int64_t)(z->n - 1));
 		q += 46 + nl + xl + cl;
 	}
