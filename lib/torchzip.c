@@ -77,7 +77,7 @@ zip_open(zipf *z, const char *path, char *err, size_t errlen)
 	uint64_t count = rd(p + eocd + 10, 2), cdsize = rd(p + eocd + 12, 4), cdoff = rd(p + eocd + 16, 4);
 	if (eocd >= 20 && rd(p + eocd - 20, 4) == 0x07064b50) {          /* zip64 locator */
 		uint64_t z64 = rd(p + eocd - 20 + 8, 8);
-		if (z64 > len - 56 || rd(p + z64, 4) != 0x06064b50)
+		if (len < 56 || z64 > len - 56 || rd(p + z64, 4) != 0x06064b50)
 			return fail(err, errlen, "%s: bad zip64 end-of-central-directory record", path);
 		count = rd(p + z64 + 32, 8);
 		cdsize = rd(p + z64 + 40, 8);
