@@ -331,7 +331,9 @@ next_msgpack(rec_reader *r)
 		size_t k = dec_read(r, msgpack_unpacker_buffer(&r->mp),
 				    msgpack_unpacker_buffer_capacity(&r->mp));
 		if (k == 0) {
-			if (r->mp.used > r->mp.off) {
+			/* bytes left over, or a map begun and not finished (its
+			 * complete elements are consumed: message_size counts them) */
+			if (msgpack_unpacker_message_size(&r->mp) > 0) {
 				truncated(r, "%s: record %lld: truncated msgpack map", r->name,
 					  r->nrec + 1);
 				r->mp.off = r->mp.used; /* nothing left to parse */
