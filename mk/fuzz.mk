@@ -17,10 +17,11 @@ FUZZ_NAMES  = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS   = $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 FUZZ_LIBOBJ = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_LIB    = build/fuzz/libtts.a
-# The record reader's errors longjmp out of eprintf, leaking the reader;
-# a msgpack header may declare a huge array: malloc returns NULL there (as
-# it does outside ASan), and the reader reports it.
-FUZZ_ENV_record = ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1
+# The record reader's errors longjmp out of eprintf, leaking the value
+# being built.  A msgpack header may declare a huge array or map, which
+# msgpack-c allocates at once (5 bytes can ask for 8 GB): mallocs over 1 GB
+# return NULL, as on a machine that refuses them, and the reader says so.
+FUZZ_ENV_record = ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=1024
 
 .PHONY: fuzz fuzz-build $(FUZZ_NAMES:%=fuzz-%)
 fuzz-build: $(FUZZ_BINS)

@@ -9,7 +9,7 @@
 #                           SIGINT exits without freeing, by design
 ASAN_BUILD  = build/asan
 ASAN_FLAGS  = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-ASAN_ENV    = ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/san/asan:fast_unwind_on_malloc=0:allocator_may_return_null=1:detect_leaks=$(2) \
+ASAN_ENV    = ASAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/san/asan:fast_unwind_on_malloc=0:allocator_may_return_null=1:max_allocation_size_mb=1024:detect_leaks=$(2) \
 	      UBSAN_OPTIONS=log_path=$(CURDIR)/$(ASAN_BUILD)/san/ubsan:halt_on_error=1:print_stacktrace=1 \
 	      BUILD=$(ASAN_BUILD)
 
