@@ -94,7 +94,7 @@ mkn(parser *p, int kind, ivec *a)
 	}
 	p->nd[id].first = p->nk;
 	p->nd[id].n = a->n;
-	if (a->n)
+	if (a->n) /* no kids yet: both may be NULL, and memcpy's pointers must not be */
 		memcpy(p->kids + p->nk, a->v, (size_t)a->n * sizeof *a->v);
 	p->nk += a->n;
 	a->n = 0;

@@ -254,6 +254,14 @@ next_jsonl(rec_reader *r)
 	}
 }
 
+/* A str/bin object's bytes: msgpack-c may leave ptr NULL for an empty
+ * one, which jansson would take as no string and drop. */
+static const char *
+str_ptr(const msgpack_object *o)
+{
+	return o->via.str.size ? o->via.str.ptr : "";
+}
+
 static json_t *
 from_msgpack(rec_reader *r, const msgpack_object *o)
 {
@@ -276,11 +284,13 @@ from_msgpack(rec_reader *r, const msgpack_object *o)
 			eprintf("%s: %g cannot be a JSON number", rec_where(r), o->via.f64);
 		return json_real(o->via.f64);
 	case MSGPACK_OBJECT_STR:
-	case MSGPACK_OBJECT_BIN:
+	case MSGPACK_OBJECT_BIN: {
 		/* str and bin share the layout of via.str / via.bin. */
-		if (!jsontext_utf8_valid(o->via.str.ptr, o->via.str.size))
+		const char *s = str_ptr(o);
+		if (!jsontext_utf8_valid(s, o->via.str.size))
 			eprintf("%s: string is not valid UTF-8", rec_where(r));
-		return json_stringn_nocheck(o->via.str.ptr, o->via.str.size);
+		return json_stringn_nocheck(s, o->via.str.size);
+	}
 	case MSGPACK_OBJECT_ARRAY:
 		v = json_array();
 		for (uint32_t i = 0; i < o->via.array.size; i++)
@@ -292,12 +302,12 @@ from_msgpack(rec_reader *r, const msgpack_object *o)
 			const msgpack_object_kv *kv = &o->via.map.ptr[i];
 			if (kv->key.type != MSGPACK_OBJECT_STR)
 				eprintf("%s: map key is not a string", rec_where(r));
-			if (memchr(kv->key.via.str.ptr, 0, kv->key.via.str.size))
+			const char *k = str_ptr(&kv->key);
+			if (memchr(k, 0, kv->key.via.str.size))
 				eprintf("%s: NUL in a map key", rec_where(r));
-			if (!jsontext_utf8_valid(kv->key.via.str.ptr, kv->key.via.str.size))
+			if (!jsontext_utf8_valid(k, kv->key.via.str.size))
 				eprintf("%s: map key is not valid UTF-8", rec_where(r));
-			json_object_setn_new_nocheck(v, kv->key.via.str.ptr, kv->key.via.str.size,
-						     from_msgpack(r, &kv->val));
+			json_object_setn_new_nocheck(v, k, kv->key.via.str.size, from_msgpack(r, &kv->val));
 		}
 		return v;
 	default:
@@ -331,7 +341,9 @@ next_msgpack(rec_reader *r)
 		size_t k = dec_read(r, msgpack_unpacker_buffer(&r->mp),
 				    msgpack_unpacker_buffer_capacity(&r->mp));
 		if (k == 0) {
-			if (r->mp.used > r->mp.off) {
+			/* bytes left over, or a map begun and not finished (its
+			 * complete elements are consumed: message_size counts them) */
+			if (msgpack_unpacker_message_size(&r->mp) > 0) {
 				truncated(r, "%s: record %lld: truncated msgpack map", r->name,
 					  r->nrec + 1);
 				r->mp.off = r->mp.used; /* nothing left to parse */

@@ -77,7 +77,7 @@ zip_open(zipf *z, const char *path, char *err, size_t errlen)
 	uint64_t count = rd(p + eocd + 10, 2), cdsize = rd(p + eocd + 12, 4), cdoff = rd(p + eocd + 16, 4);
 	if (eocd >= 20 && rd(p + eocd - 20, 4) == 0x07064b50) {          /* zip64 locator */
 		uint64_t z64 = rd(p + eocd - 20 + 8, 8);
-		if (z64 > len - 56 || rd(p + z64, 4) != 0x06064b50)
+		if (len < 56 || z64 > len - 56 || rd(p + z64, 4) != 0x06064b50)
 			return fail(err, errlen, "%s: bad zip64 end-of-central-directory record", path);
 		count = rd(p + z64 + 32, 8);
 		cdsize = rd(p + z64 + 40, 8);
@@ -127,6 +127,11 @@ zip_open(zipf *z, const char *path, char *err, size_t errlen)
 		if (e->data > len || e->csize > len - e->data)
 			return fail(err, errlen, "%s: %.*s: %llu bytes run past the end of the file (truncated?)", path,
 				    (int)nl, e->name, (unsigned long long)e->csize);
+		/* a stored entry's bytes are its compressed bytes: only csize was
+		 * checked against the file, and readers use usize */
+		if (e->method == 0 && e->usize != e->csize)
+			return fail(err, errlen, "%s: %.*s: stored entry of %llu bytes claims %llu uncompressed", path,
+				    (int)nl, e->name, (unsigned long long)e->csize, (unsigned long long)e->usize);
 		strmap_put(&z->names, e->name, nl, (int64_t)(z->n - 1));
 		q += 46 + nl + xl + cl;
 	}

@@ -18,6 +18,10 @@ void tts_init(int argc, char **argv); /* sets argv0, locale-independent numbers 
 /* "tts-x: <msg>" on stderr.  eprintf exits 1, weprintf returns. */
 void eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void weprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For fuzzing harnesses only: eprintf calls fn (after printing) instead of
+ * exiting; fn must not return (it longjmps back to the harness).  NULL
+ * restores the exit. */
+void tts_set_error_handler(void (*fn)(void));
 /* Usage error: prints the message and "usage: <usage>" then exits 2. */
 void usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

@@ -12,6 +12,13 @@
 
 const char *argv0 = "tts";
 volatile int tts_interrupted;
+static void (*error_handler)(void);
+
+void
+tts_set_error_handler(void (*fn)(void))
+{
+	error_handler = fn;
+}
 
 void
 tts_init(int argc, char **argv)
@@ -43,6 +50,8 @@ eprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	verr(fmt, ap);
 	va_end(ap);
+	if (error_handler)
+		error_handler();
 	exit(1);
 }
 

@@ -2,7 +2,7 @@
 # Install, only when missing, the Debian packages tts needs to build and test.
 # As root it runs apt-get; otherwise it prints the command to run.
 set -u
-PKGS="libmsgpack-dev libzstd-dev libjansson-dev libpcre2-dev jq bats bats-support bats-assert gnuplot-nox libxml2-utils pkg-config"
+PKGS="libmsgpack-dev libzstd-dev libjansson-dev libpcre2-dev jq bats bats-support bats-assert gnuplot-nox libxml2-utils pkg-config parallel"
 [ -n "${TTS_NO_DEPS:-}" ] && exit 0              # SYSROOT builds bring their own
 command -v dpkg-query >/dev/null 2>&1 || exit 0   # not Debian: nothing to check
 missing=""

@@ -218,6 +218,7 @@ check_kind(enum synth_kind kind)
 		ok(d / mx < 1e-5, "llama: matches a naive dense implementation (rel %g)", d / mx);
 	}
 	tts_engine_free(e);
+	tts_model_synthetic_free(m);
 	free(A); free(B); free(C);
 }
 
@@ -255,5 +256,6 @@ main(void)
 	tts_model *m = tts_model_synthetic(SYN_LLAMA, 64, 1);
 	double f1 = tts_flops(m, 0, 1, 1), f2 = tts_flops(m, 10, 1, 1);
 	ok(f2 - f1 == 3 * 4.0 * 4 * 8 * 10, "flops: attention term grows with context");
+	tts_model_synthetic_free(m);
 	return tap_done();
 }

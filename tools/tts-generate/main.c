@@ -107,6 +107,7 @@ resume(const char *path, rec_writer *w, int n)
 	if (access(path, F_OK) != 0)
 		return done;
 	rec_reader *r = rec_open(path);
+	rec_allow_truncated(r);   /* a kill or a full disk can cut the last record */
 	json_t **grp = ecalloc(n, sizeof *grp), *rec;
 	int k = 0;
 	const char *gid = NULL;
