@@ -1,0 +1,439 @@
+#!/usr/bin/env python3
+"""Train the bundled tiny models for the synthetic AR / non-AR tasks.
+
+Five models, one recipe: an attention model (LlamaForCausalLM), a pure Mamba2
+model (BambaForCausalLM with no attention layer: the same block as the
+hybrids, Mamba2 mixer + SwiGLU MLP, like the paper's Mamba2InLlama_1) and
+Mamba2/attention hybrids with 50 %, 75 % and 87.5 % Mamba2 layers
+(BambaForCausalLM, attention at layers [1,3,5,7], [3,7], [7] of 8).
+
+Every model sees the same batches in the same order (the order comes from
+--seed, not from the model), the same optimiser (AdamW), the same learning
+rate schedule (linear warm-up, cosine decay) and the same number of steps.
+The models train concurrently, one process each, on one device.  The number
+of steps is fixed before the schedule starts: --steps N, or, with --steps 0,
+from a short calibration (each process times its first steps; all processes
+wait for each other and take the slowest rate) so that training fits in
+--budget seconds.  Either way it is the same number for every model, and it
+is logged.
+
+After training, each model is evaluated with greedy decoding on held-out
+problems (exact match of the whole completion under teacher forcing, which is
+precisely "greedy decoding reproduces the gold completion"; a few real
+`generate` calls are printed beside it), saved in bf16 safetensors with
+save_pretrained, and reloaded in float32 on the CPU to record transformers'
+logits for a fixed prompt and 16 greedy tokens (OUT/reference/NAME/:
+expected.json + logits.f32, the layout of tests/fixtures), so the C engine
+can be checked against transformers on these very models.
+
+Input (made by models/make-data.sh with tts-synth-ar and tts-prompt):
+  DATA/train.jsonl.gz, DATA/heldout.jsonl.gz: records with `prompt`,
+  `completion`, `task`, `pairs`, `answer`, `id`.
+Output, for each model NAME, in OUT/NAME/:
+  config.json model.safetensors generation_config.json tokenizer.json
+  train.log (the step log), result.json (settings, param count, steps,
+  final loss, held-out accuracy, times).
+  OUT/summary.json and OUT/train.log gather them all.
+
+Usage:
+  PYTHONUNBUFFERED=1 python3 models/train.py --data models/data --out "$OUT"
+"""
+import argparse
+import gzip
+import json
+import math
+import multiprocessing as mp
+import os
+import pickle
+import sys
+import tempfile
+import time
+import traceback
+
+TOKENIZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tokenizer.json")
+
+# name -> (architecture, attention layer indices); 8 layers each.
+MODELS = {
+    "llama":          ("llama", None),
+    "mamba2-50":      ("bamba", [1, 3, 5, 7]),
+    "mamba2-75":      ("bamba", [3, 7]),
+    "mamba2-87.5":    ("bamba", [7]),
+    "mamba2-100":     ("bamba", []),
+}
+
+SHAPE = dict(hidden=64, layers=8, intermediate=128, heads=4, kv_heads=2,
+             mamba_heads=8, mamba_head_dim=16, mamba_state=16, mamba_conv=4,
+             mamba_chunk=64)
+
+
+def log(fh, msg):
+    line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+    print(line, flush=True)
+    if fh:
+        fh.write(line + "\n")
+        fh.flush()
+
+
+def read_jsonl(path):
+    op = gzip.open if path.endswith(".gz") else open
+    with op(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def make_model(name, vocab, bos, eos):
+    import transformers as T
+    arch, attn = MODELS[name]
+    s = SHAPE
+    common = dict(vocab_size=vocab, hidden_size=s["hidden"], num_hidden_layers=s["layers"],
+                  intermediate_size=s["intermediate"], num_attention_heads=s["heads"],
+                  num_key_value_heads=s["kv_heads"], rms_norm_eps=1e-5,
+                  tie_word_embeddings=False, bos_token_id=bos, eos_token_id=eos,
+                  pad_token_id=eos, max_position_embeddings=1024)
+    if arch == "llama":
+        cfg = T.LlamaConfig(**common, hidden_act="silu", attention_bias=False)
+        return T.LlamaForCausalLM(cfg)
+    cfg = T.BambaConfig(**common, attn_layer_indices=attn, mamba_n_heads=s["mamba_heads"],
+                        mamba_d_head=s["mamba_head_dim"], mamba_n_groups=1,
+                        mamba_d_state=s["mamba_state"], mamba_d_conv=s["mamba_conv"],
+                        mamba_expand=2, mamba_chunk_size=s["mamba_chunk"],
+                        mamba_conv_bias=True, mamba_proj_bias=False,
+                        # finite, so config.json is plain JSON (no Infinity); a
+                        # clamp of softplus(dt) >= 0 at 1e9 changes nothing
+                        time_step_limit=(0.0, 1e9))
+    return T.BambaForCausalLM(cfg)
+
+
+def encode(tok, recs, eot):
+    """prompt ids (with BOS, as the engine tokenizes a prompt) + completion ids + eot."""
+    out = []
+    for i in range(0, len(recs), 4096):      # in chunks: Encoding objects are large
+        part = recs[i:i + 4096]
+        p = tok.encode_batch([r["prompt"] for r in part], add_special_tokens=True)
+        c = tok.encode_batch([r["completion"] for r in part], add_special_tokens=False)
+        out += [(a.ids, b.ids + [eot]) for a, b in zip(p, c)]
+    return out
+
+
+def batch_tensors(torch, seqs, pad, device):
+    """Right-padded input ids, labels (-100 outside completions). Right padding
+    never changes the earlier positions of a causal model, attention or Mamba."""
+    n = max(len(p) + len(c) for p, c in seqs)
+    ids = torch.full((len(seqs), n), pad, dtype=torch.long)
+    lab = torch.full((len(seqs), n), -100, dtype=torch.long)
+    for i, (p, c) in enumerate(seqs):
+        x = p + c
+        ids[i, :len(x)] = torch.tensor(x)
+        lab[i, len(p):len(x)] = torch.tensor(c)
+    return ids.to(device), lab.to(device)
+
+
+def lr_at(step, total, args):
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    t = (step - args.warmup) / max(1, total - args.warmup)
+    return args.lr * (args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def evaluate(torch, model, seqs, recs, device, pad, bs=64):
+    """Greedy exact match per (task, pairs) under teacher forcing."""
+    model.eval()
+    cells = {}
+    with torch.no_grad():
+        for i in range(0, len(seqs), bs):
+            part = seqs[i:i + bs]
+            ids, lab = batch_tensors(torch, part, pad, device)
+            logits = model(input_ids=ids, use_cache=False).logits
+            pred = logits[:, :-1].argmax(-1)
+            gold = lab[:, 1:]
+            ok = ((pred == gold) | (gold == -100)).all(-1).tolist()
+            for r, o in zip(recs[i:i + bs], ok):
+                k = f"{r['task']}-{r['pairs']}"
+                a = cells.setdefault(k, [0, 0])
+                a[0] += int(o)
+                a[1] += 1
+    model.train()
+    return {k: {"correct": v[0], "n": v[1], "accuracy": v[0] / v[1]} for k, v in sorted(cells.items())}
+
+
+def greedy(torch, model, ids, n, eot=None, device="cpu"):
+    """n greedy tokens by full forward passes (no cache: transformers' Bamba
+    cache fails without attention layers): ids, top1-top2 margins."""
+    out, margins = [], []
+    x = torch.tensor([ids], device=device)
+    with torch.no_grad():
+        for _ in range(n):
+            lg = model(input_ids=x, use_cache=False).logits[0, -1].float()
+            top = torch.topk(lg, 2)
+            t = int(top.indices[0])
+            out.append(t)
+            margins.append(float(top.values[0] - top.values[1]))
+            if eot is not None and t == eot:
+                break
+            x = torch.cat([x, torch.tensor([[t]], device=device)], 1)
+    return out, margins
+
+
+def reference(torch, T, dirname, refdir, name, prompt, tok):
+    """transformers' float32 logits on the CPU for the saved (bf16) model, in the
+    layout of tests/fixtures (expected.json + logits.f32 [position][vocab])."""
+    import hashlib
+    import numpy as np
+    m = T.AutoModelForCausalLM.from_pretrained(dirname, dtype=torch.float32)
+    m.eval()
+    ids = tok.encode(prompt, add_special_tokens=True).ids   # BOS + prompt, as the engine does
+    with torch.no_grad():
+        lg = m(input_ids=torch.tensor([ids]), use_cache=False).logits[0].float()
+    g, margins = greedy(torch, m, ids, 16)
+    arr = lg.numpy().astype("<f4")
+    os.makedirs(refdir, exist_ok=True)
+    arr.tofile(os.path.join(refdir, "logits.f32"))
+    e = {"model": name, "prompt": prompt, "prompt_ids": ids, "logits_file": "logits.f32",
+         "logits_shape": list(arr.shape),
+         "logits_dtype": "float32 little-endian, row-major [position][vocab]",
+         "greedy_ids": g, "greedy_text": tok.decode(g, skip_special_tokens=False),
+         "margins": margins, "min_margin": min(margins), "n_params": sum(p.numel() for p in m.parameters()),
+         "sha256_logits": hashlib.sha256(arr.tobytes()).hexdigest(),
+         "reference": "transformers %s, torch %s, CPU, float32 (weights stored in bf16, upcast); "
+                      "greedy by full recompute, no cache, eos not applied" % (T.__version__, torch.__version__)}
+    with open(os.path.join(refdir, "expected.json"), "w") as f:
+        json.dump(e, f, indent=1)
+    return e
+
+
+def wait_for(state, cond, timeout=300):
+    """Wait until every process is dead (state -1) or satisfies cond(rank)."""
+    t = time.time()
+    while time.time() - t < timeout:
+        if all(state[r] == -1 or cond(r) for r in range(len(state))):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def child(name, args, rank, state, rates):
+    import torch
+    import transformers as T
+    from tokenizers import Tokenizer
+    outdir = os.path.join(args.out, name)
+    os.makedirs(outdir, exist_ok=True)
+    fh = open(os.path.join(outdir, "train.log"), "w")
+    res = {"model": name, "ok": False}
+    try:
+        t0 = time.time()
+        device = args.device
+        torch.manual_seed(args.seed)
+        # float32 weights and activations (TF32 matmuls on the GPU): models this
+        # small are bound by kernel launches, not arithmetic, and transformers'
+        # pure-torch Mamba2 path is safest in float32.
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) // max(1, len(args.models))))
+        tok = Tokenizer.from_file(TOKENIZER)
+        vocab = tok.get_vocab_size()
+        bos, eot = tok.token_to_id("<|begin_of_text|>"), tok.token_to_id("<|eot_id|>")
+        with open(args.tokenized, "rb") as f:   # tokenized once, by the driver
+            tr, he, held = pickle.load(f)
+        model = make_model(name, vocab, bos, eot).to(device)
+        nparam = sum(p.numel() for p in model.parameters())
+        arch, attn = MODELS[name]
+        log(fh, f"{name}: {type(model).__name__}, attention layers {attn if attn is not None else 'all'}, "
+                f"{nparam} parameters, {len(tr)} training sequences, {len(he)} held-out, device {device}, "
+                f"transformers {T.__version__}, torch {torch.__version__}")
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95),
+                                weight_decay=args.weight_decay)
+        # The data order: a function of --seed only, identical for every model.
+        import random
+        order_rng = random.Random(args.seed)
+        order = []
+
+        def next_batch():
+            nonlocal order
+            if len(order) < args.batch:
+                perm = list(range(len(tr)))
+                order_rng.shuffle(perm)
+                order += perm
+            b, order = order[:args.batch], order[args.batch:]
+            return [tr[i] for i in b]
+
+        def step_once(step, total):
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, total, args)
+            ids, lab = batch_tensors(torch, next_batch(), eot, device)
+            loss = model(input_ids=ids, labels=lab, use_cache=False).loss
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            return float(loss.detach())
+
+        model.train()
+        state[rank] = 1                    # start together: timing under the same load
+        if not wait_for(state, lambda r: state[r] == 1):
+            log(fh, "timed out waiting for the other processes to start; going on")
+        t_train = time.time()
+        step, losses = 0, []
+        total = args.steps if args.steps > 0 else None
+        calib = args.calib
+        if total is None:
+            for _ in range(5):             # warm-up steps (allocator, kernels)
+                losses.append(step_once(step, 10 ** 9)); step += 1
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            tc = time.time()
+            for _ in range(calib):
+                losses.append(step_once(step, 10 ** 9)); step += 1
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            rates[rank] = (time.time() - tc) / calib
+            if not wait_for(state, lambda r: rates[r] > 0):
+                log(fh, "timed out waiting for the others' calibration; using the rates so far")
+            slowest = max(r for r in rates[:] if r > 0)
+            left = args.budget - (time.time() - t_train)
+            total = int(min(args.max_steps, max(args.min_steps, step + left / slowest)))
+            log(fh, f"calibration: {rates[rank] * 1e3:.1f} ms/step here, slowest {slowest * 1e3:.1f} ms/step; "
+                    f"steps = {total} for every model")
+        while step < total:
+            losses.append(step_once(step, total)); step += 1
+            if step % args.log_every == 0 or step == total:
+                recent = losses[-args.log_every:]
+                log(fh, f"step {step}/{total} loss {sum(recent) / len(recent):.4f} "
+                        f"lr {lr_at(step - 1, total, args):.2e} {time.time() - t_train:.0f}s")
+        train_s = time.time() - t_train
+        final = sum(losses[-50:]) / len(losses[-50:])
+        acc = evaluate(torch, model, he, held, device, eot)
+        for k, v in acc.items():
+            log(fh, f"held-out greedy exact match {k}: {v['correct']}/{v['n']} = {100 * v['accuracy']:.1f}%")
+        # A few real greedy decodes beside the teacher-forced measure.
+        model.eval()
+        shown = []
+        for r, (p, c) in list(zip(held, he))[:: max(1, len(he) // 4)][:4]:
+            o, _ = greedy(torch, model, p, len(c) + 8, eot, device)
+            text = tok.decode(o, skip_special_tokens=False)
+            shown.append({"id": r.get("id"), "task": r["task"], "pairs": r["pairs"],
+                          "gold": r["completion"], "generated": text})
+            log(fh, f"generate {r['task']}-{r['pairs']}: {text!r}  (gold {r['completion']!r})")
+        model.to(torch.bfloat16).save_pretrained(outdir, safe_serialization=True)
+        gc = T.GenerationConfig(bos_token_id=bos, eos_token_id=eot, pad_token_id=eot,
+                                do_sample=True, temperature=0.8, top_p=1.0, max_new_tokens=64)
+        gc.save_pretrained(outdir)
+        tok.save(os.path.join(outdir, "tokenizer.json"))
+        with open(os.path.join(outdir, "tokenizer_config.json"), "w") as f:
+            json.dump({"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>",
+                       "pad_token": "<|eot_id|>", "model_max_length": 1024,
+                       "tokenizer_class": "PreTrainedTokenizerFast"}, f, indent=1)
+        ref = reference(torch, T, outdir, os.path.join(args.out, "reference", name), name,
+                        held[0]["prompt"], tok)
+        log(fh, f"reference: {len(ref['prompt_ids'])} prompt tokens, greedy {ref['greedy_text']!r}")
+        res.update(ok=True, architecture=type(model).__name__, attn_layer_indices=attn,
+                   parameters=nparam, steps=total, batch=args.batch, final_loss=round(final, 5),
+                   heldout=acc, generate_examples=shown, train_seconds=round(train_s, 1),
+                   total_seconds=round(time.time() - t0, 1), shape=SHAPE,
+                   settings={k: getattr(args, k) for k in
+                             ("seed", "lr", "min_lr_frac", "warmup", "weight_decay", "batch",
+                              "budget", "max_steps", "min_steps", "steps")},
+                   transformers=T.__version__, torch=torch.__version__,
+                   device_name=(torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"))
+    except Exception as e:
+        res["error"] = f"{type(e).__name__}: {e}"
+        log(fh, "FAILED\n" + traceback.format_exc())
+        state[rank] = -1
+    with open(os.path.join(outdir, "result.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    fh.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default="models/data")
+    ap.add_argument("--out", default=os.environ.get("OUT", "models/out"))
+    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
+    ap.add_argument("--device", default=None, help="cuda (default when present) or cpu")
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--min-lr-frac", type=float, default=0.1)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--weight-decay", type=float, default=0.01)
+    ap.add_argument("--steps", type=int, default=0, help="fixed step count (0: from --budget)")
+    ap.add_argument("--budget", type=float, default=270.0, help="training seconds (with --steps 0)")
+    ap.add_argument("--max-steps", type=int, default=8000)
+    ap.add_argument("--min-steps", type=int, default=200)
+    ap.add_argument("--calib", type=int, default=30)
+    ap.add_argument("--log-every", type=int, default=100)
+    args = ap.parse_args()
+    args.models = [m for m in args.models.split(",") if m]
+    for m in args.models:
+        if m not in MODELS:
+            ap.error(f"unknown model {m!r}; known: {', '.join(MODELS)}")
+    if args.device is None:
+        try:
+            import torch
+            args.device = "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:
+            sys.exit("train.py: torch is not installed")
+    for f in ("train.jsonl.gz", "heldout.jsonl.gz"):
+        if not os.path.exists(os.path.join(args.data, f)):
+            sys.exit(f"train.py: {os.path.join(args.data, f)} is missing: run `make models-data` first")
+    os.makedirs(args.out, exist_ok=True)
+    t0 = time.time()
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(TOKENIZER)
+    eot = tok.token_to_id("<|eot_id|>")
+    held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
+    tmp = tempfile.mkdtemp(prefix="tts-train-")
+    args.tokenized = os.path.join(tmp, "tokenized.pickle")
+    with open(args.tokenized, "wb") as f:
+        pickle.dump((encode(tok, read_jsonl(os.path.join(args.data, "train.jsonl.gz")), eot),
+                     encode(tok, held, eot), held), f)
+    print("tokenized the data in %.0f s" % (time.time() - t0), flush=True)
+    ctx = mp.get_context("spawn")
+    state = ctx.Array("i", len(args.models))   # 0 starting, 1 ready, -1 gone
+    rates = ctx.Array("d", len(args.models))   # seconds per step, from calibration
+    procs = [ctx.Process(target=child, args=(m, args, i, state, rates), name=m)
+             for i, m in enumerate(args.models)]
+    for p in procs:
+        p.start()
+    while any(p.is_alive() for p in procs):
+        for i, p in enumerate(procs):
+            if not p.is_alive():
+                state[i] = -1                      # so nobody waits for a crashed one
+        time.sleep(0.2)
+    for p in procs:
+        p.join()
+    os.remove(args.tokenized)
+    os.rmdir(tmp)
+    summary = []
+    for m in args.models:
+        try:
+            with open(os.path.join(args.out, m, "result.json")) as f:
+                summary.append(json.load(f))
+        except Exception as e:
+            summary.append({"model": m, "ok": False, "error": f"no result.json: {e}"})
+    with open(os.path.join(args.out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    with open(os.path.join(args.out, "train.log"), "w") as f:
+        for m in args.models:
+            try:
+                f.write(open(os.path.join(args.out, m, "train.log")).read())
+            except OSError:
+                pass
+    print("\n==== summary (%.0f s) ====" % (time.time() - t0))
+    cells = sorted({k for r in summary if r.get("ok") for k in r["heldout"]})
+    print("%-12s %8s %6s %8s  %s" % ("model", "params", "steps", "loss", "  ".join(cells)))
+    for r in summary:
+        if not r.get("ok"):
+            print("%-12s FAILED: %s" % (r["model"], r.get("error")))
+            continue
+        print("%-12s %8d %6d %8.4f  %s" % (r["model"], r["parameters"], r["steps"], r["final_loss"],
+              "  ".join("%*.1f%%" % (len(c) - 1, 100 * r["heldout"][c]["accuracy"]) for c in cells)))
+    floor = next((r for r in summary if r["model"] == "llama" and r.get("ok")), None)
+    if floor:
+        a = [floor["heldout"].get(k, {}).get("accuracy", 0) for k in ("ar-10", "noar-10")]
+        print("sanity floor (llama, 10 pairs, N=1, both tasks >= 90%%): %s (%s)" %
+              ("PASS" if min(a) >= 0.9 else "FAIL", ", ".join("%.1f%%" % (100 * x) for x in a)))
+    print("TRAINING %s" % ("DONE" if all(r.get("ok") for r in summary) else "PARTIAL"))
+    sys.exit(0 if all(r.get("ok") for r in summary) else 1)
+
+
+if __name__ == "__main__":
+    main()
