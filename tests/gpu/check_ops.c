@@ -974,7 +974,11 @@ check_forward(enum synth_kind kind)
 	char sh[96];
 	snprintf(sh, sizeof sh, "%s prefill+%d decode vs cpu-bf16; vs cpu %.2e (3e-2), greedy %d/%d "
 		 "agree", synth_kind_name[kind], steps, worst, agree, clear);
-	verdict("forward", sh, worst_emu, 5e-3, 0, worst_emu <= 5e-3 && worst <= 3e-2 && agree == clear);
+	/* the emulation keeps float32 SSM states: with TTS_SSM_STATE=bf16 the GPU
+	 * is only held to the float32 CPU's bound */
+	const double tol_emu = ssm_bf16() ? 3e-2 : 5e-3;
+	verdict("forward", sh, worst_emu, tol_emu, 0, worst_emu <= tol_emu && worst <= 3e-2 &&
+		agree == clear);
 	tts_engine_free(ec);
 	tts_engine_free(ee);
 	tts_engine_free(eg);
@@ -1087,7 +1091,8 @@ check_fixture(const char *name)
 	snprintf(sh, sizeof sh, "%s %d pos vs cpu-bf16; vs cpu %.2e (tol %.1e = max(3e-2, 2 x bf16's "
 		 "own %.2e)), vs ref %.2e; greedy %d/%d", name, L, e_cpu, tol_cpu, e_bf16, e_ref,
 		 same ? compared : compared - 1, compared);
-	verdict("fixture", sh, e_emu, 5e-3, 0, e_emu <= 5e-3 && e_cpu <= tol_cpu &&
+	const double tol_emu = ssm_bf16() ? tol_cpu : 5e-3;   /* as in check_forward */
+	verdict("fixture", sh, e_emu, tol_emu, 0, e_emu <= tol_emu && e_cpu <= tol_cpu &&
 		(!have_ref || e_ref <= tol_cpu) && same);
 	tts_engine_free(ec);
 	tts_engine_free(ee);
