@@ -201,3 +201,19 @@ close() {
 		[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -eq 4 ]
 	done
 }
+
+@test "reward: SIGINT writes whole problems, exits 130, and they equal an uninterrupted run" {
+	jq -n -c '[inputs] as $rs | range(3000) as $i | $rs[] | . + {id: "p\($i)"}' "$IN" >"$BATS_TEST_TMPDIR/many"
+	f="$BATS_TEST_TMPDIR/o.jsonl"
+	tts-generate --reward -m "$RW/orm" -o "$f" <"$BATS_TEST_TMPDIR/many" &
+	pid=$!
+	while [ ! -s "$f" ]; do sleep 0.05; done   # mid-run: some problems written
+	kill -INT $pid
+	st=0
+	wait $pid || st=$?
+	assert_equal "$st" 130
+	n=$(wc -l <"$f")
+	[ "$n" -lt 12000 ] && [ $((n % 4)) -eq 0 ]
+	head -n "$n" "$BATS_TEST_TMPDIR/many" | tts-generate --reward -m "$RW/orm" >"$BATS_TEST_TMPDIR/full"
+	cmp "$f" "$BATS_TEST_TMPDIR/full"
+}

@@ -67,6 +67,15 @@ on_signal(int sig)
 	tts_interrupted = 1;
 }
 
+static void
+catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 typedef struct {
 	rec_writer *w;
 	int tty;
@@ -311,10 +320,11 @@ main(int argc, char **argv)
 		ro.max_batch = o.max_batch;
 		ro.kv_blocks = o.kv_blocks;
 		rec_writer *w = rec_writer_for(out, fmt, zstd);
+		catch_signals();   /* finish the problem in hand, write it, stop */
 		int rc = reward_run(ops, m, dir, &ro, argv + optind, argc - optind, w);
 		rec_writer_close(w);
 		tts_model_free(m);
-		return rc;
+		return got_signal ? 128 + got_signal : rc;
 	}
 	if (m->n_labels)
 		eprintf("%s: %s scores text, it does not generate (use --reward)", dir, m->arch);
@@ -363,10 +373,7 @@ main(int argc, char **argv)
 		w = rec_writer_for(out, fmt, zstd);
 	}
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_signals();
 
 	out_ctx oc = { .w = w, .tty = isatty(2), .t0 = now_s() };
 	gen_sched *s = gen_sched_new(e, tok, &o, emit, &oc);
