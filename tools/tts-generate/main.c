@@ -320,7 +320,7 @@ main(int argc, char **argv)
 		ro.max_batch = o.max_batch;
 		ro.kv_blocks = o.kv_blocks;
 		rec_writer *w = rec_writer_for(out, fmt, zstd);
-		catch_signals();   /* finish the problem in hand, write it, stop */
+		catch_signals();   /* stop at the next problem: scored ones are written */
 		int rc = reward_run(ops, m, dir, &ro, argv + optind, argc - optind, w);
 		rec_writer_close(w);
 		tts_model_free(m);
