@@ -18,22 +18,12 @@ typedef struct {
 	size_t errlen;
 } ctx;
 
-static int
-fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 json_t *
 tts_json_load(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		fail(err, errlen, "%s: cannot open", path);
+		tts_fail(err, errlen, "%s: cannot open", path);
 		return NULL;
 	}
 	size_t cap = 4096, n = 0;
@@ -82,11 +72,11 @@ tts_json_load(const char *path, char *err, size_t errlen)
 	free(buf);
 	free(out);
 	if (!j)
-		fail(err, errlen, "%s:%d: not JSON: %s", path, je.line, je.text);
+		tts_fail(err, errlen, "%s:%d: not JSON: %s", path, je.line, je.text);
 	else if (!json_is_object(j)) {
 		json_decref(j);
 		j = NULL;
-		fail(err, errlen, "%s: not a JSON object", path);
+		tts_fail(err, errlen, "%s: not a JSON object", path);
 	}
 	return j;
 }
@@ -123,7 +113,7 @@ gint(ctx *c, json_t *o, const char *k, long long dflt, long long lo, long long h
 		return 0;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return fail(c->err, c->errlen, "%s: \"%s\": expected an integer in [%lld, %lld]", c->path, k, lo, hi);
+		return tts_fail(c->err, c->errlen, "%s: \"%s\": expected an integer in [%lld, %lld]", c->path, k, lo, hi);
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -159,7 +149,7 @@ gnum(ctx *c, json_t *o, const char *k, double dflt, double *out)
 		return 0;
 	}
 	if (tts_json_num(v, out))
-		return fail(c->err, c->errlen, "%s: \"%s\": expected a number", c->path, k);
+		return tts_fail(c->err, c->errlen, "%s: \"%s\": expected a number", c->path, k);
 	return 0;
 }
 
@@ -172,7 +162,7 @@ gbool(ctx *c, json_t *o, const char *k, int dflt, int *out)
 		return 0;
 	}
 	if (!json_is_boolean(v))
-		return fail(c->err, c->errlen, "%s: \"%s\": expected true or false", c->path, k);
+		return tts_fail(c->err, c->errlen, "%s: \"%s\": expected true or false", c->path, k);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -188,7 +178,7 @@ check_act(ctx *c, json_t *o, const char *k)
 {
 	const char *a = gstr(o, k);
 	if (a && strcmp(a, "silu") != 0 && strcmp(a, "swish") != 0)
-		return fail(c->err, c->errlen, "%s: \"%s\": %s is not supported (only silu)", c->path, k, a);
+		return tts_fail(c->err, c->errlen, "%s: \"%s\": %s is not supported (only silu)", c->path, k, a);
 	return 0;
 }
 
@@ -201,10 +191,10 @@ index_list(ctx *c, json_t *o, const char *k, int n, int *flags)
 	if (!a || json_is_null(a))
 		return 0;
 	if (!json_is_array(a))
-		return fail(c->err, c->errlen, "%s: \"%s\": expected a list of layer indices", c->path, k);
+		return tts_fail(c->err, c->errlen, "%s: \"%s\": expected a list of layer indices", c->path, k);
 	json_array_foreach(a, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= n)
-			return fail(c->err, c->errlen, "%s: \"%s\"[%zu]: expected a layer index in [0, %d)",
+			return tts_fail(c->err, c->errlen, "%s: \"%s\"[%zu]: expected a layer index in [0, %d)",
 				    c->path, k, i, n);
 		flags[json_integer_value(v)] = 1;
 	}
@@ -241,16 +231,16 @@ rope(ctx *c, json_t *cfg, tts_model *m, double dflt_theta, double dflt_partial)
 			    gi(&c2, sc, "original_max_position_embeddings", 8192, &m->rope_orig_max_pos))
 				return -1;
 			if (m->rope_factor <= 0 || m->rope_low_freq <= 0 || m->rope_high_freq <= m->rope_low_freq)
-				return fail(c->err, c->errlen, "%s: llama3 rope scaling: bad factors", c->path);
+				return tts_fail(c->err, c->errlen, "%s: llama3 rope scaling: bad factors", c->path);
 		} else
-			return fail(c->err, c->errlen, "%s: rope type \"%s\" is not supported (default, llama3)",
+			return tts_fail(c->err, c->errlen, "%s: rope type \"%s\" is not supported (default, llama3)",
 				    c->path, type);
 	} else if (sc && !json_is_null(sc))
-		return fail(c->err, c->errlen, "%s: \"rope_scaling\": expected an object or null", c->path);
+		return tts_fail(c->err, c->errlen, "%s: \"rope_scaling\": expected an object or null", c->path);
 	if (!(m->rope_theta > 0))
-		return fail(c->err, c->errlen, "%s: rope_theta must be positive", c->path);
+		return tts_fail(c->err, c->errlen, "%s: rope_theta must be positive", c->path);
 	if (!(partial > 0 && partial <= 1))
-		return fail(c->err, c->errlen, "%s: partial_rotary_factor must be in (0, 1]", c->path);
+		return tts_fail(c->err, c->errlen, "%s: partial_rotary_factor must be in (0, 1]", c->path);
 	m->rope_dim = (int)(m->head_dim * partial);
 	m->rope_dim -= m->rope_dim % 2;
 	return 0;
@@ -264,12 +254,12 @@ attention(ctx *c, json_t *cfg, tts_model *m, int dflt_heads, int dflt_kv)
 	    gi(c, cfg, "num_key_value_heads", dflt_kv ? dflt_kv : m->n_heads, &m->n_kv_heads))
 		return -1;
 	if (m->n_heads <= 0 || m->n_kv_heads <= 0 || m->n_heads % m->n_kv_heads)
-		return fail(c->err, c->errlen, "%s: num_attention_heads %d is not a multiple of num_key_value_heads %d",
+		return tts_fail(c->err, c->errlen, "%s: num_attention_heads %d is not a multiple of num_key_value_heads %d",
 			    c->path, m->n_heads, m->n_kv_heads);
 	if (gi(c, cfg, "head_dim", m->d_model / m->n_heads, &m->head_dim))
 		return -1;
 	if (m->head_dim <= 0)
-		return fail(c->err, c->errlen, "%s: head_dim must be positive", c->path);
+		return tts_fail(c->err, c->errlen, "%s: head_dim must be positive", c->path);
 	return 0;
 }
 
@@ -278,12 +268,12 @@ set_m2(ctx *c, tts_model *m, int H, int P, int N, int d_inner, int x_dim, int b_
        int ng, int K)
 {
 	if (H <= 0 || P <= 0 || N <= 0 || K <= 0 || xg <= 0 || bg <= 0 || cg <= 0 || H % xg || H % bg || H % cg)
-		return fail(c->err, c->errlen, "%s: inconsistent Mamba2 geometry (heads %d, head dim %d, state %d, "
+		return tts_fail(c->err, c->errlen, "%s: inconsistent Mamba2 geometry (heads %d, head dim %d, state %d, "
 			    "groups x %d B %d C %d)", c->path, H, P, N, xg, bg, cg);
 	if ((long long)d_inner + x_dim + b_dim + (long long)cg * N + H > INT32_MAX / 2)
-		return fail(c->err, c->errlen, "%s: Mamba2 dimensions too large", c->path);
+		return tts_fail(c->err, c->errlen, "%s: Mamba2 dimensions too large", c->path);
 	if (ng <= 0 || d_inner % ng)
-		return fail(c->err, c->errlen, "%s: gated norm group %d does not divide d_inner %d", c->path, ng, d_inner);
+		return tts_fail(c->err, c->errlen, "%s: gated norm group %d does not divide d_inner %d", c->path, ng, d_inner);
 	m->m2_heads = H;
 	m->m2_headdim = P;
 	m->m2_state = N;
@@ -310,7 +300,7 @@ time_step_limit(ctx *c, json_t *o, const char *k, tts_model *m)
 		return 0;
 	if (!json_is_array(a) || json_array_size(a) != 2 || tts_json_num(json_array_get(a, 0), &m->m2_dt_min) ||
 	    tts_json_num(json_array_get(a, 1), &m->m2_dt_max) || !(m->m2_dt_min <= m->m2_dt_max))
-		return fail(c->err, c->errlen, "%s: \"%s\": expected [min, max]", c->path, k);
+		return tts_fail(c->err, c->errlen, "%s: \"%s\": expected [min, max]", c->path, k);
 	return 0;
 }
 
@@ -332,7 +322,7 @@ common(ctx *c, json_t *cfg, tts_model *m, int dflt_vocab, int dflt_hidden, int d
 	    gbool(c, cfg, "tie_word_embeddings", 0, &m->tied))
 		return -1;
 	if (m->vocab <= 0 || m->d_model <= 0 || m->n_layers <= 0 || m->n_layers > 65536)
-		return fail(c->err, c->errlen, "%s: vocab_size, hidden_size and num_hidden_layers must be positive "
+		return tts_fail(c->err, c->errlen, "%s: vocab_size, hidden_size and num_hidden_layers must be positive "
 			    "(and layers at most 65536)", c->path);
 	return 0;
 }
@@ -349,7 +339,7 @@ llama(ctx *c, json_t *cfg, tts_model *m)
 		return -1;
 	m->norm_eps = (float)eps;
 	if (mlp_bias)
-		return fail(c->err, c->errlen, "%s: mlp_bias is not supported", c->path);
+		return tts_fail(c->err, c->errlen, "%s: mlp_bias is not supported", c->path);
 	alloc_layers(m, MIXER_ATTN, 1);
 	return 0;
 }
@@ -367,15 +357,15 @@ mamba2_hf(ctx *c, json_t *cfg, tts_model *m)
 	    time_step_limit(c, cfg, "time_step_limit", m))
 		return -1;
 	if (!(expand > 0 && expand <= 64))
-		return fail(c->err, c->errlen, "%s: \"expand\" must be in (0, 64]", c->path);
+		return tts_fail(c->err, c->errlen, "%s: \"expand\" must be in (0, 64]", c->path);
 	int I = (int)(expand * m->d_model);
 	if (I != (long long)H * P)
-		return fail(c->err, c->errlen, "%s: expand * hidden_size = %d but num_heads * head_dim = %lld", c->path, I,
+		return tts_fail(c->err, c->errlen, "%s: expand * hidden_size = %d but num_heads * head_dim = %lld", c->path, I,
 			    (long long)H * P);
 	if (bias)
-		return fail(c->err, c->errlen, "%s: use_bias (biased in_proj/out_proj) is not supported", c->path);
+		return tts_fail(c->err, c->errlen, "%s: use_bias (biased in_proj/out_proj) is not supported", c->path);
 	if (!rms)
-		return fail(c->err, c->errlen, "%s: rms_norm false (no gated norm) is not supported", c->path);
+		return tts_fail(c->err, c->errlen, "%s: rms_norm false (no gated norm) is not supported", c->path);
 	m->norm_eps = (float)eps;
 	m->rope = ROPE_NONE;
 	/* transformers' MambaRMSNormGated normalises over the whole d_inner. */
@@ -399,7 +389,7 @@ bamba(ctx *c, json_t *cfg, tts_model *m)
 	    time_step_limit(c, cfg, "time_step_limit", m))
 		return -1;
 	if (!(expand > 0 && expand <= 64))
-		return fail(c->err, c->errlen, "%s: \"mamba_expand\" must be in (0, 64]", c->path);
+		return tts_fail(c->err, c->errlen, "%s: \"mamba_expand\" must be in (0, 64]", c->path);
 	int I = (int)(expand * m->d_model);
 	json_t *dh = json_object_get(cfg, "mamba_d_head");
 	if (json_is_integer(dh) && json_integer_value(dh) > 0 && json_integer_value(dh) <= 1 << 20)
@@ -407,12 +397,12 @@ bamba(ctx *c, json_t *cfg, tts_model *m)
 	else if (!dh || json_is_null(dh) || (json_is_string(dh) && strcmp(json_string_value(dh), "auto") == 0))
 		P = H > 0 ? I / H : 0;
 	else
-		return fail(c->err, c->errlen, "%s: \"mamba_d_head\": expected an integer or \"auto\"", c->path);
+		return tts_fail(c->err, c->errlen, "%s: \"mamba_d_head\": expected an integer or \"auto\"", c->path);
 	if (I != (long long)H * P)
-		return fail(c->err, c->errlen, "%s: mamba_expand * hidden_size = %d but mamba_n_heads * mamba_d_head = %lld",
+		return tts_fail(c->err, c->errlen, "%s: mamba_expand * hidden_size = %d but mamba_n_heads * mamba_d_head = %lld",
 			    c->path, I, (long long)H * P);
 	if (pbias)
-		return fail(c->err, c->errlen, "%s: mamba_proj_bias is not supported", c->path);
+		return tts_fail(c->err, c->errlen, "%s: mamba_proj_bias is not supported", c->path);
 	/* Partial RoPE: attn_rotary_emb (older configs) or partial_rotary_factor (0.5). */
 	double partial = 0.5;
 	long long rot = 0;
@@ -448,7 +438,7 @@ mil(ctx *c, json_t *cfg, json_t *mc, tts_model *m, int kind)
 	c2.path = mpath;
 	json_t *ssm = json_object_get(mc, "ssm_cfg");
 	if (ssm && !json_is_object(ssm))
-		return fail(c->err, c->errlen, "%s: \"ssm_cfg\": expected an object", mpath);
+		return tts_fail(c->err, c->errlen, "%s: \"ssm_cfg\": expected an object", mpath);
 	if (!ssm)
 		ssm = json_object();
 	else
@@ -462,14 +452,14 @@ mil(ctx *c, json_t *cfg, json_t *mc, tts_model *m, int kind)
 	    gnum(&c2, ssm, "expand", 2, &expand))
 		goto out;
 	if (!(expand > 0 && expand <= 64)) {
-		fail(c->err, c->errlen, "%s: ssm_cfg: \"expand\" must be in (0, 64]", mpath);
+		tts_fail(c->err, c->errlen, "%s: ssm_cfg: \"expand\" must be in (0, 64]", mpath);
 		goto out;
 	}
 	if (gi(&c2, mc, "d_inner", (int)(expand * D), &d_inner) ||
 	    gi(&c2, ssm, "d_conv", 4, &K) || check_act(&c2, mc, "hidden_act"))
 		goto out;
 	if (D != m->d_model || nl != m->n_layers || ff != m->d_ff) {
-		fail(c->err, c->errlen, "%s: d_model %d, n_layer %d, intermediate_size %d disagree with config.json "
+		tts_fail(c->err, c->errlen, "%s: d_model %d, n_layer %d, intermediate_size %d disagree with config.json "
 		     "(%d, %d, %d)", mpath, D, nl, ff, m->d_model, m->n_layers, m->d_ff);
 		goto out;
 	}
@@ -490,14 +480,14 @@ mil(ctx *c, json_t *cfg, json_t *mc, tts_model *m, int kind)
 		    time_step_limit(&c2, ssm, "dt_limit", m))
 			goto out;
 		if (bias || !rms || dhd || json_is_true(json_object_get(ssm, "repeat_kv_before_conv"))) {
-			fail(c->err, c->errlen, "%s: ssm_cfg: bias, rmsnorm false, D_has_hdim or repeat_kv_before_conv "
+			tts_fail(c->err, c->errlen, "%s: ssm_cfg: bias, rmsnorm false, D_has_hdim or repeat_kv_before_conv "
 			     "is not supported", mpath);
 			goto out;
 		}
 		/* MIL overrides the head geometry: nheads = ngroups, headdim = d_state;
 		 * x and B come in d_xb/d_state groups, C per head, norm per head. */
 		if (G <= 0 || N <= 0 || d_inner != (long long)G * N || d_xb % N) {
-			fail(c->err, c->errlen, "%s: need d_inner (%d) = ngroups (%d) * d_state (%d) and d_xb (%d) a "
+			tts_fail(c->err, c->errlen, "%s: need d_inner (%d) = ngroups (%d) * d_state (%d) and d_xb (%d) a "
 			     "multiple of d_state", mpath, d_inner, G, N, d_xb);
 			goto out;
 		}
@@ -515,11 +505,11 @@ mil(ctx *c, json_t *cfg, json_t *mc, tts_model *m, int kind)
 			R = (D + 15) / 16;
 		json_t *rb = json_object_get(ssm, "repeat_kv_before_conv");
 		if (rb && json_is_false(rb)) {
-			fail(c->err, c->errlen, "%s: ssm_cfg: repeat_kv_before_conv false is not supported", mpath);
+			tts_fail(c->err, c->errlen, "%s: ssm_cfg: repeat_kv_before_conv false is not supported", mpath);
 			goto out;
 		}
 		if (N <= 0 || R <= 0 || d_inner % N || d_xb % N || (d_inner / N) % (d_xb / N ? d_xb / N : 1) || !d_xb) {
-			fail(c->err, c->errlen, "%s: need d_inner (%d) and d_xb (%d) multiples of d_state (%d), "
+			tts_fail(c->err, c->errlen, "%s: need d_inner (%d) and d_xb (%d) multiples of d_state (%d), "
 			     "d_inner/d_state a multiple of d_xb/d_state", mpath, d_inner, d_xb, N);
 			goto out;
 		}
@@ -549,10 +539,10 @@ ids(ctx *c, json_t *v, const char *k, int *out, int max, int *n)
 		return 0;
 	}
 	if (!json_is_array(v))
-		return fail(c->err, c->errlen, "%s: \"%s\": expected an id or a list of ids", c->path, k);
+		return tts_fail(c->err, c->errlen, "%s: \"%s\": expected an id or a list of ids", c->path, k);
 	json_array_foreach(v, i, x) {
 		if (!json_is_integer(x))
-			return fail(c->err, c->errlen, "%s: \"%s\"[%zu]: expected an id", c->path, k, i);
+			return tts_fail(c->err, c->errlen, "%s: \"%s\"[%zu]: expected an id", c->path, k, i);
 		if (*n < max)
 			out[(*n)++] = (int)json_integer_value(x);
 	}
@@ -596,7 +586,7 @@ seq_cls(ctx *c, json_t *cfg, tts_model *m)
 	json_t *pad = json_object_get(cfg, "pad_token_id");
 	m->n_labels = json_is_object(labels) ? (int)json_object_size(labels) : 2;
 	if (m->n_labels < 1)
-		return fail(c->err, c->errlen, "%s: \"id2label\" is empty", c->path);
+		return tts_fail(c->err, c->errlen, "%s: \"id2label\" is empty", c->path);
 	m->pad_id = json_is_integer(pad) ? (int)json_integer_value(pad) : -1;
 	return 0;
 }
@@ -608,7 +598,7 @@ tts_config_read(const char *dir, tts_model *m, int mil_kind, enum tts_family *fa
 	snprintf(path, sizeof path, "%s/config.json", dir);
 	snprintf(mpath, sizeof mpath, "%s/mamba_config.json", dir);
 	if (access(path, F_OK) != 0)
-		return fail(err, errlen, "%s: no config.json: not a model directory", dir);
+		return tts_fail(err, errlen, "%s: no config.json: not a model directory", dir);
 	json_t *cfg = tts_json_load(path, err, errlen), *mc = NULL;
 	if (!cfg)
 		return -1;
@@ -643,7 +633,7 @@ tts_config_read(const char *dir, tts_model *m, int mil_kind, enum tts_family *fa
 		snprintf(m->arch, sizeof m->arch, "BambaForCausalLM");
 		rc = bamba(&c, cfg, m);
 	} else
-		rc = fail(err, errlen, "%s: architecture %s is not supported (LlamaForCausalLM, Mamba2ForCausalLM, "
+		rc = tts_fail(err, errlen, "%s: architecture %s is not supported (LlamaForCausalLM, Mamba2ForCausalLM, "
 			  "BambaForCausalLM, MambaInLlama hybrids)", path, arch);
 	if (rc == 0)
 		rc = generation(dir, cfg, m, err, errlen);

@@ -99,16 +99,6 @@ typedef struct {
 	size_t errlen;
 } bctx;
 
-static int
-fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static void
 shape_str(char *buf, size_t n, int nd, const int64_t *s)
 {
@@ -136,11 +126,11 @@ bind(bctx *b, tts_tensor *dst, int optional, int nd, const int64_t *s, const cha
 			return 0;
 		char want[128];
 		shape_str(want, sizeof want, nd, s);
-		return fail(b->err, b->errlen, "%s: tensor %s %s is missing", b->dir, name, want);
+		return tts_fail(b->err, b->errlen, "%s: tensor %s %s is missing", b->dir, name, want);
 	}
 	const char *file = b->w->files[t->file].path;
 	if (t->dtype != WD_F32 && t->dtype != WD_F16 && t->dtype != WD_BF16)
-		return fail(b->err, b->errlen, "%s: %s: dtype %s, expected F32, F16 or BF16", file, name,
+		return tts_fail(b->err, b->errlen, "%s: %s: dtype %s, expected F32, F16 or BF16", file, name,
 			    tts_wdtype_name(t->dtype));
 	int same = t->ndim == nd;
 	for (int i = 0; same && i < nd; i++)
@@ -149,7 +139,7 @@ bind(bctx *b, tts_tensor *dst, int optional, int nd, const int64_t *s, const cha
 		char got[128], want[128];
 		shape_str(got, sizeof got, t->ndim, t->shape);
 		shape_str(want, sizeof want, nd, s);
-		return fail(b->err, b->errlen, "%s: %s: shape %s, but config.json implies %s", file, name, got, want);
+		return tts_fail(b->err, b->errlen, "%s: %s: shape %s, but config.json implies %s", file, name, got, want);
 	}
 	t->used = 1;
 	dst->name = t->name;

@@ -64,16 +64,6 @@ struct tts_tokenizer {
 	size_t cache_len, cache_cap;
 };
 
-static int
-fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 void
 tts_str_add(tts_str *s, const void *p, size_t n)
 {
@@ -200,7 +190,7 @@ add_merge(tts_tokenizer *t, const char *a, const char *b, int32_t rank, char *er
 	int64_t im = strmap_get(&t->vocab, ab, la + lb);
 	free(ab);
 	if (ia < 0 || ib < 0 || im < 0)
-		return fail(err, errlen, "%s: merge %d (\"%s\" \"%s\"): %s not in the vocabulary", t->path, rank, a, b,
+		return tts_fail(err, errlen, "%s: merge %d (\"%s\" \"%s\"): %s not in the vocabulary", t->path, rank, a, b,
 			    ia < 0 ? "first part" : ib < 0 ? "second part" : "the merged token");
 	merge_slot *s = merge_find(t, (int32_t)ia, (int32_t)ib);
 	if (!s->key) {           /* the first (lowest-rank) occurrence wins */
@@ -223,7 +213,7 @@ compile(const char *pat, int literal, const char *path, char *err, size_t errlen
 	if (!re) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(ec, msg, sizeof msg);
-		fail(err, errlen, "%s: pre-tokenizer regex at offset %zu: %s", path, (size_t)eo, (char *)msg);
+		tts_fail(err, errlen, "%s: pre-tokenizer regex at offset %zu: %s", path, (size_t)eo, (char *)msg);
 	}
 	return re;
 }
@@ -235,7 +225,7 @@ load_pre(tts_tokenizer *t, json_t *p, char *err, size_t errlen)
 		return 0;
 	const char *type = json_string_value(json_object_get(p, "type"));
 	if (!type)
-		return fail(err, errlen, "%s: pre_tokenizer without a type", t->path);
+		return tts_fail(err, errlen, "%s: pre_tokenizer without a type", t->path);
 	if (strcmp(type, "Sequence") == 0) {
 		json_t *a = json_object_get(p, "pretokenizers"), *v;
 		size_t i;
@@ -252,11 +242,11 @@ load_pre(tts_tokenizer *t, json_t *p, char *err, size_t errlen)
 		const char *re = json_string_value(json_object_get(pat, "Regex")), *str = json_string_value(json_object_get(pat, "String"));
 		const char *beh = json_string_value(json_object_get(p, "behavior"));
 		if (!re && !str)
-			return fail(err, errlen, "%s: Split pre-tokenizer without a pattern", t->path);
+			return tts_fail(err, errlen, "%s: Split pre-tokenizer without a pattern", t->path);
 		if (json_is_true(json_object_get(p, "invert")))
-			return fail(err, errlen, "%s: Split with invert is not supported", t->path);
+			return tts_fail(err, errlen, "%s: Split with invert is not supported", t->path);
 		if (beh && strcmp(beh, "Isolated") != 0 && strcmp(beh, "Removed") != 0)
-			return fail(err, errlen, "%s: Split behavior %s is not supported (Isolated, Removed)", t->path, beh);
+			return tts_fail(err, errlen, "%s: Split behavior %s is not supported (Isolated, Removed)", t->path, beh);
 		s->kind = PRE_SPLIT;
 		s->removed = beh && strcmp(beh, "Removed") == 0;
 		if (!(s->re = compile(re ? re : str, !re, t->path, err, errlen)))
@@ -268,7 +258,7 @@ load_pre(tts_tokenizer *t, json_t *p, char *err, size_t errlen)
 		if ((!ur || json_is_true(ur)) && !(s->re = compile(GPT2_SPLIT, 0, t->path, err, errlen)))
 			return -1;
 	} else
-		return fail(err, errlen, "%s: pre-tokenizer %s is not supported (Split, ByteLevel, Sequence)", t->path, type);
+		return tts_fail(err, errlen, "%s: pre-tokenizer %s is not supported (Split, ByteLevel, Sequence)", t->path, type);
 	t->npre++;
 	return 0;
 }
@@ -303,7 +293,7 @@ load_post(tts_tokenizer *t, json_t *p, char *err, size_t errlen)
 		json_t *ids = json_object_get(json_object_get(sp, name ? name : ""), "ids"), *x;
 		size_t k;
 		if (!name || !json_is_array(ids))
-			return fail(err, errlen, "%s: post_processor: special token %s without ids", t->path, name ? name : "?");
+			return tts_fail(err, errlen, "%s: post_processor: special token %s without ids", t->path, name ? name : "?");
 		json_array_foreach(ids, k, x) {
 			int32_t *arr = seen_a ? t->suffix : t->prefix;
 			int *n = seen_a ? &t->nsuffix : &t->nprefix;
@@ -334,21 +324,21 @@ load_model(tts_tokenizer *t, json_t *model, char *err, size_t errlen)
 {
 	const char *type = json_string_value(json_object_get(model, "type"));
 	if (type && strcmp(type, "BPE") != 0)
-		return fail(err, errlen, "%s: model type %s is not supported (BPE)", t->path, type);
+		return tts_fail(err, errlen, "%s: model type %s is not supported (BPE)", t->path, type);
 	if (json_is_true(json_object_get(model, "byte_fallback")))
-		return fail(err, errlen, "%s: BPE with byte_fallback (SentencePiece style) is not supported", t->path);
+		return tts_fail(err, errlen, "%s: BPE with byte_fallback (SentencePiece style) is not supported", t->path);
 	const char *cp = json_string_value(json_object_get(model, "continuing_subword_prefix"));
 	const char *ew = json_string_value(json_object_get(model, "end_of_word_suffix"));
 	if ((cp && *cp) || (ew && *ew))
-		return fail(err, errlen, "%s: continuing_subword_prefix / end_of_word_suffix are not supported", t->path);
+		return tts_fail(err, errlen, "%s: continuing_subword_prefix / end_of_word_suffix are not supported", t->path);
 	t->ignore_merges = json_is_true(json_object_get(model, "ignore_merges"));
 	json_t *vocab = json_object_get(model, "vocab"), *v;
 	const char *k;
 	if (!json_is_object(vocab))
-		return fail(err, errlen, "%s: model.vocab: expected an object", t->path);
+		return tts_fail(err, errlen, "%s: model.vocab: expected an object", t->path);
 	json_object_foreach(vocab, k, v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (1 << 22))
-			return fail(err, errlen, "%s: vocab[\"%s\"]: expected an id", t->path, k);
+			return tts_fail(err, errlen, "%s: vocab[\"%s\"]: expected an id", t->path, k);
 		strmap_put(&t->vocab, k, strlen(k), json_integer_value(v));
 		set_token(t, json_integer_value(v), k);
 	}
@@ -361,7 +351,7 @@ load_model(tts_tokenizer *t, json_t *model, char *err, size_t errlen)
 		if (json_is_string(v)) {
 			const char *s = json_string_value(v), *sp = strchr(s, ' ');
 			if (!sp || strchr(sp + 1, ' '))
-				return fail(err, errlen, "%s: merge %zu \"%s\": expected two tokens", t->path, i, s);
+				return tts_fail(err, errlen, "%s: merge %zu \"%s\": expected two tokens", t->path, i, s);
 			char *a = dupn(s, (size_t)(sp - s));
 			int rc = add_merge(t, a, sp + 1, (int32_t)i, err, errlen);
 			free(a);
@@ -373,7 +363,7 @@ load_model(tts_tokenizer *t, json_t *model, char *err, size_t errlen)
 				      (int32_t)i, err, errlen))
 				return -1;
 		} else
-			return fail(err, errlen, "%s: merge %zu: expected \"a b\" or [\"a\", \"b\"]", t->path, i);
+			return tts_fail(err, errlen, "%s: merge %zu: expected \"a b\" or [\"a\", \"b\"]", t->path, i);
 	}
 	return 0;
 }
@@ -388,7 +378,7 @@ load_added(tts_tokenizer *t, json_t *a, char *err, size_t errlen)
 		const char *c = json_string_value(json_object_get(v, "content"));
 		json_t *id = json_object_get(v, "id");
 		if (!c || !*c || !json_is_integer(id) || json_integer_value(id) < 0 || json_integer_value(id) > (1 << 22))
-			return fail(err, errlen, "%s: added_tokens[%zu]: needs content and id", t->path, i);
+			return tts_fail(err, errlen, "%s: added_tokens[%zu]: needs content and id", t->path, i);
 		added_tok *x = &t->added[t->nadded++];
 		x->s = estrdup(c);
 		x->len = strlen(c);
@@ -426,7 +416,7 @@ finish(tts_tokenizer *t, char *err, size_t errlen)
 	}
 	for (int b = 0; b < 256; b++)
 		if (t->byte_id[b] < 0)
-			return fail(err, errlen, "%s: the vocabulary lacks byte 0x%02x's character: not a byte-level BPE",
+			return tts_fail(err, errlen, "%s: the vocabulary lacks byte 0x%02x's character: not a byte-level BPE",
 				    t->path, b);
 	tts_str all = {0};
 	t->off = emalloc((size_t)(t->size + 1) * sizeof *t->off);
@@ -447,9 +437,9 @@ tts_tokenizer_load(const char *path, char *err, size_t errlen)
 	json_t *j = json_load_file(path, 0, &je);
 	if (!j) {
 		if (je.line <= 0 || je.position == 0)
-			fail(err, errlen, "%s: %s", path, je.text);
+			tts_fail(err, errlen, "%s: %s", path, je.text);
 		else
-			fail(err, errlen, "%s:%d: not JSON: %s", path, je.line, je.text);
+			tts_fail(err, errlen, "%s:%d: not JSON: %s", path, je.line, je.text);
 		return NULL;
 	}
 	tts_tokenizer *t = ecalloc(1, sizeof *t);
@@ -459,7 +449,7 @@ tts_tokenizer_load(const char *path, char *err, size_t errlen)
 	json_t *norm = json_object_get(j, "normalizer");
 	int rc = 0;
 	if (norm && !json_is_null(norm))
-		rc = fail(err, errlen, "%s: normalizer %s is not supported", path,
+		rc = tts_fail(err, errlen, "%s: normalizer %s is not supported", path,
 			  json_string_value(json_object_get(norm, "type")) ? json_string_value(json_object_get(norm, "type")) : "?");
 	if (!rc)
 		rc = load_model(t, json_object_get(j, "model"), err, errlen);
@@ -726,7 +716,7 @@ pretok(tts_tokenizer *t, int step, const unsigned char *p, size_t n, int32_t **o
 		if (r < 0) {
 			PCRE2_UCHAR msg[256];
 			pcre2_get_error_message(r, msg, sizeof msg);
-			rc = fail(err, errlen, "pre-tokenizer regex: %s", (char *)msg);
+			rc = tts_fail(err, errlen, "pre-tokenizer regex: %s", (char *)msg);
 			break;
 		}
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -824,7 +814,7 @@ tts_tokenize(const tts_tokenizer *tc, const char *text, size_t len, int flags, i
 	*ids = NULL;
 	*n = 0;
 	if (!valid_utf8(p, len, &bad))
-		return fail(err, errlen, "invalid UTF-8 at byte %zu", bad);
+		return tts_fail(err, errlen, "invalid UTF-8 at byte %zu", bad);
 	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
 	size_t pos = 0, ms, me;
 	int rc = 0;
@@ -973,7 +963,7 @@ tts_detokenize(const tts_tokenizer *t, const int32_t *ids, size_t n, int skip_sp
 		size_t len;
 		const char *b = tts_token_bytes(t, ids[i], &len);
 		if (!b)
-			return fail(err, errlen, "token id %d is not in the vocabulary (size %d)", ids[i], t->size);
+			return tts_fail(err, errlen, "token id %d is not in the vocabulary (size %d)", ids[i], t->size);
 		if (skip_special && t->special[ids[i]])
 			continue;
 		tts_utf8_feed(&st, b, len, out);

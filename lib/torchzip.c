@@ -21,16 +21,6 @@
 #include "tts.h"
 #include "weights.h"
 
-static int
-fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static uint64_t
 rd(const unsigned char *p, int n)
 {
@@ -63,9 +53,9 @@ zip_open(zipf *z, const char *path, char *err, size_t errlen)
 	const unsigned char *p = z->p;
 	uint64_t len = z->len, eocd = UINT64_MAX;
 	if (len >= 2 && p[0] == 0x80)
-		return fail(err, errlen, "%s: not a zip file: a legacy torch.save pickle (re-save it with torch >= 1.6)", path);
+		return tts_fail(err, errlen, "%s: not a zip file: a legacy torch.save pickle (re-save it with torch >= 1.6)", path);
 	if (len < 22)
-		return fail(err, errlen, "%s: not a zip file (%llu bytes)", path, (unsigned long long)len);
+		return tts_fail(err, errlen, "%s: not a zip file (%llu bytes)", path, (unsigned long long)len);
 	uint64_t stop = len > 22 + 65535 ? len - 22 - 65535 : 0;
 	for (uint64_t i = len - 22 + 1; i-- > stop;)
 		if (rd(p + i, 4) == 0x06054b50) {
@@ -73,26 +63,26 @@ zip_open(zipf *z, const char *path, char *err, size_t errlen)
 			break;
 		}
 	if (eocd == UINT64_MAX)
-		return fail(err, errlen, "%s: not a zip file, or truncated (no end-of-central-directory record)", path);
+		return tts_fail(err, errlen, "%s: not a zip file, or truncated (no end-of-central-directory record)", path);
 	uint64_t count = rd(p + eocd + 10, 2), cdsize = rd(p + eocd + 12, 4), cdoff = rd(p + eocd + 16, 4);
 	if (eocd >= 20 && rd(p + eocd - 20, 4) == 0x07064b50) {          /* zip64 locator */
 		uint64_t z64 = rd(p + eocd - 20 + 8, 8);
 		if (len < 56 || z64 > len - 56 || rd(p + z64, 4) != 0x06064b50)
-			return fail(err, errlen, "%s: bad zip64 end-of-central-directory record", path);
+			return tts_fail(err, errlen, "%s: bad zip64 end-of-central-directory record", path);
 		count = rd(p + z64 + 32, 8);
 		cdsize = rd(p + z64 + 40, 8);
 		cdoff = rd(p + z64 + 48, 8);
 	}
 	if (cdoff > len || cdsize > len - cdoff)
-		return fail(err, errlen, "%s: central directory outside the file (truncated?)", path);
+		return tts_fail(err, errlen, "%s: central directory outside the file (truncated?)", path);
 	if (count > cdsize / 46)
-		return fail(err, errlen, "%s: central directory too small for %llu entries", path, (unsigned long long)count);
+		return tts_fail(err, errlen, "%s: central directory too small for %llu entries", path, (unsigned long long)count);
 	z->e = ecalloc(count ? count : 1, sizeof *z->e);
 	strmap_init(&z->names);
 	uint64_t q = cdoff, end = cdoff + cdsize;
 	for (uint64_t i = 0; i < count; i++) {
 		if (end - q < 46 || rd(p + q, 4) != 0x02014b50)
-			return fail(err, errlen, "%s: bad central directory entry %llu", path, (unsigned long long)i);
+			return tts_fail(err, errlen, "%s: bad central directory entry %llu", path, (unsigned long long)i);
 		zentry *e = &z->e[z->n++];
 		int flags = (int)rd(p + q + 8, 2);
 		e->method = (int)rd(p + q + 10, 2);
@@ -101,11 +91,11 @@ zip_open(zipf *z, const char *path, char *err, size_t errlen)
 		uint64_t nl = rd(p + q + 28, 2), xl = rd(p + q + 30, 2), cl = rd(p + q + 32, 2);
 		e->lho = rd(p + q + 42, 4);
 		if (46 + nl + xl + cl > end - q)
-			return fail(err, errlen, "%s: bad central directory entry %llu", path, (unsigned long long)i);
+			return tts_fail(err, errlen, "%s: bad central directory entry %llu", path, (unsigned long long)i);
 		e->name = (const char *)p + q + 46;
 		e->nlen = nl;
 		if (flags & 1)
-			return fail(err, errlen, "%s: %.*s is encrypted", path, (int)nl, e->name);
+			return tts_fail(err, errlen, "%s: %.*s is encrypted", path, (int)nl, e->name);
 		/* zip64 extra field: the 64-bit values of the fields saturated at 0xFFFFFFFF */
 		const unsigned char *x = p + q + 46 + nl, *xe = x + xl;
 		while (xe - x >= 4) {
@@ -122,15 +112,15 @@ zip_open(zipf *z, const char *path, char *err, size_t errlen)
 			x += 4 + sz;
 		}
 		if (e->lho > len - 30 || rd(p + e->lho, 4) != 0x04034b50)
-			return fail(err, errlen, "%s: %.*s: local header outside the file (truncated?)", path, (int)nl, e->name);
+			return tts_fail(err, errlen, "%s: %.*s: local header outside the file (truncated?)", path, (int)nl, e->name);
 		e->data = e->lho + 30 + rd(p + e->lho + 26, 2) + rd(p + e->lho + 28, 2);
 		if (e->data > len || e->csize > len - e->data)
-			return fail(err, errlen, "%s: %.*s: %llu bytes run past the end of the file (truncated?)", path,
+			return tts_fail(err, errlen, "%s: %.*s: %llu bytes run past the end of the file (truncated?)", path,
 				    (int)nl, e->name, (unsigned long long)e->csize);
 		/* a stored entry's bytes are its compressed bytes: only csize was
 		 * checked against the file, and readers use usize */
 		if (e->method == 0 && e->usize != e->csize)
-			return fail(err, errlen, "%s: %.*s: stored entry of %llu bytes claims %llu uncompressed", path,
+			return tts_fail(err, errlen, "%s: %.*s: stored entry of %llu bytes claims %llu uncompressed", path,
 				    (int)nl, e->name, (unsigned long long)e->csize, (unsigned long long)e->usize);
 		strmap_put(&z->names, e->name, nl, (int64_t)(z->n - 1));
 		q += 46 + nl + xl + cl;
@@ -236,7 +226,7 @@ add_item(pv *c, pv *v)
 
 #define PFAIL(...) do { \
 	char msg_[512]; snprintf(msg_, sizeof msg_, __VA_ARGS__); \
-	fail(m->err, m->errlen, "%s: %s (at byte %zu)", m->where, msg_, op_at); return -1; } while (0)
+	tts_fail(m->err, m->errlen, "%s: %s (at byte %zu)", m->where, msg_, op_at); return -1; } while (0)
 #define NEED(k) do { if (m->len - m->pos < (size_t)(k)) PFAIL("truncated"); } while (0)
 #define POP(v) do { if (m->sn <= (m->mn ? m->marks[m->mn - 1] : 0)) PFAIL("stack underflow"); (v) = m->stack[--m->sn]; } while (0)
 
@@ -307,7 +297,7 @@ call(pm *m, pv *f, pv *args, size_t op_at)
 	}
 	snprintf(msg, sizeof msg, "call of an unexpected global");
 bad:
-	fail(m->err, m->errlen, "%s: %s (at byte %zu)", m->where, msg, op_at);
+	tts_fail(m->err, m->errlen, "%s: %s (at byte %zu)", m->where, msg, op_at);
 	return NULL;
 }
 
@@ -529,11 +519,11 @@ add_tensors(tts_weights *w, int fi, const zipf *z, const char *prefix, pv *root,
 	    char *err, size_t errlen)
 {
 	if (root->kind != V_DICT)
-		return fail(err, errlen, "%s: data.pkl: not a state dict (a dict of tensors)", path);
+		return tts_fail(err, errlen, "%s: data.pkl: not a state dict (a dict of tensors)", path);
 	for (size_t i = 0; i + 1 < root->n; i += 2) {
 		pv *k = root->it[i], *t = root->it[i + 1];
 		if (k->kind != V_STR)
-			return fail(err, errlen, "%s: data.pkl: a state dict key is not a string", path);
+			return tts_fail(err, errlen, "%s: data.pkl: a state dict key is not a string", path);
 		if (t->kind != V_TENSOR)
 			continue;                                        /* e.g. a version number */
 		char name[1024], sname[1200];
@@ -541,22 +531,22 @@ add_tensors(tts_weights *w, int fi, const zipf *z, const char *prefix, pv *root,
 		snprintf(sname, sizeof sname, "%sdata/%.*s", prefix, (int)t->st->slen, t->st->s);
 		const zentry *e = zip_find(z, sname);
 		if (!e)
-			return fail(err, errlen, "%s: %s: storage %s is missing", path, name, sname);
+			return tts_fail(err, errlen, "%s: %s: storage %s is missing", path, name, sname);
 		if (e->method != 0)
-			return fail(err, errlen, "%s: %s: storage %s is compressed (zip method %d); "
+			return tts_fail(err, errlen, "%s: %s: storage %s is compressed (zip method %d); "
 				    "tts maps only stored (uncompressed) entries", path, name, sname, e->method);
 		int es = tts_wdtype_size((int)t->st->i);
 		if (!contiguous(t))
-			return fail(err, errlen, "%s: %s: not contiguous (strides do not match the shape)", path, name);
+			return tts_fail(err, errlen, "%s: %s: not contiguous (strides do not match the shape)", path, name);
 		uint64_t numel = 1;
 		for (int d = 0; d < t->ndim; d++) {
 			if (t->shape[d] < 0)
-				return fail(err, errlen, "%s: %s: negative size", path, name);
+				return tts_fail(err, errlen, "%s: %s: negative size", path, name);
 			numel *= (uint64_t)t->shape[d];
 		}
 		if (t->off < 0 || t->st->numel < 0 || (uint64_t)t->st->numel * (uint64_t)es > e->usize ||
 		    (uint64_t)t->off + numel > (uint64_t)t->st->numel)
-			return fail(err, errlen, "%s: %s: %llu elements at offset %lld do not fit storage %s "
+			return tts_fail(err, errlen, "%s: %s: %llu elements at offset %lld do not fit storage %s "
 				    "(%lld elements, %llu bytes in the zip)", path, name, (unsigned long long)numel,
 				    (long long)t->off, sname, (long long)t->st->numel, (unsigned long long)e->usize);
 		tts_wtensor wt = {0};
@@ -595,9 +585,9 @@ tts_torchzip_open(tts_weights *w, const char *path, char *err, size_t errlen)
 		}
 	}
 	if (rc == 0 && !pk)
-		rc = fail(err, errlen, "%s: no */data.pkl in the zip: not a torch.save file", path);
+		rc = tts_fail(err, errlen, "%s: no */data.pkl in the zip: not a torch.save file", path);
 	if (rc == 0 && pk->method != 0)
-		rc = fail(err, errlen, "%s: data.pkl is compressed (zip method %d)", path, pk->method);
+		rc = tts_fail(err, errlen, "%s: data.pkl is compressed (zip method %d)", path, pk->method);
 	if (rc == 0) {
 		char where[4200];
 		snprintf(where, sizeof where, "%s: data.pkl", path);

@@ -34,6 +34,10 @@ double parse_double(const char *s, const char *opt, double lo, double hi);
 int str_to_ll(const char *s, long long *out);
 int str_to_double(const char *s, double *out);
 
+/* Format an error message into err[0..n) and return -1: for the loaders,
+ * which report errors to their caller instead of exiting. */
+int tts_fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 void *emalloc(size_t n);
 void *ecalloc(size_t n, size_t m);
 void *erealloc(void *p, size_t n);

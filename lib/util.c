@@ -129,6 +129,16 @@ parse_double(const char *s, const char *opt, double lo, double hi)
 	return v;
 }
 
+int
+tts_fail(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 void *
 emalloc(size_t n)
 {

@@ -43,16 +43,6 @@ tts_wdtype_from_name(const char *s)
 	return -1;
 }
 
-static int
-fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 void
 tts_weights_init(tts_weights *w)
 {
@@ -81,12 +71,12 @@ tts_weights_map(tts_weights *w, const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return tts_fail(err, errlen, "%s: %s", path, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 		close(fd);
-		return fail(err, errlen, "%s: %s", path, strerror(e));
+		return tts_fail(err, errlen, "%s: %s", path, strerror(e));
 	}
 	void *map = NULL;
 	if (st.st_size > 0) {
@@ -94,7 +84,7 @@ tts_weights_map(tts_weights *w, const char *path, char *err, size_t errlen)
 		if (map == MAP_FAILED) {
 			int e = errno;
 			close(fd);
-			return fail(err, errlen, "%s: mmap: %s", path, strerror(e));
+			return tts_fail(err, errlen, "%s: mmap: %s", path, strerror(e));
 		}
 	}
 	close(fd);
@@ -108,7 +98,7 @@ tts_weights_add(tts_weights *w, const tts_wtensor *t, char *err, size_t errlen)
 {
 	size_t len = strlen(t->name);
 	if (strmap_get(&w->index, t->name, len) >= 0)
-		return fail(err, errlen, "%s: tensor %s appears twice", w->files[t->file].path, t->name);
+		return tts_fail(err, errlen, "%s: tensor %s appears twice", w->files[t->file].path, t->name);
 	if (w->n == w->cap) {
 		w->cap = w->cap ? 2 * w->cap : 256;
 		w->t = erealloc(w->t, w->cap * sizeof *w->t);
@@ -143,11 +133,11 @@ open_index(tts_weights *w, const char *dir, const char *ipath,
 	json_error_t je;
 	json_t *root = json_load_file(ipath, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
-		return fail(err, errlen, "%s:%d: %s", ipath, je.line, je.text);
+		return tts_fail(err, errlen, "%s:%d: %s", ipath, je.line, je.text);
 	json_t *wm = json_object_get(root, "weight_map");
 	int rc = 0;
 	if (!json_is_object(wm)) {
-		rc = fail(err, errlen, "%s: no \"weight_map\" object", ipath);
+		rc = tts_fail(err, errlen, "%s: no \"weight_map\" object", ipath);
 		goto out;
 	}
 	strmap opened;
@@ -157,14 +147,14 @@ open_index(tts_weights *w, const char *dir, const char *ipath,
 	json_object_foreach(wm, key, v) {
 		const char *f = json_string_value(v);
 		if (!f || strchr(f, '/')) {
-			rc = fail(err, errlen, "%s: weight_map[\"%s\"]: expected a file name", ipath, key);
+			rc = tts_fail(err, errlen, "%s: weight_map[\"%s\"]: expected a file name", ipath, key);
 			break;
 		}
 		if (strmap_get(&opened, f, strlen(f)) < 0) {
 			char path[4096];
 			snprintf(path, sizeof path, "%s/%s", dir, f);
 			if (access(path, F_OK) != 0) {
-				rc = fail(err, errlen, "%s: shard %s (for %s) is missing", ipath, f, key);
+				rc = tts_fail(err, errlen, "%s: shard %s (for %s) is missing", ipath, f, key);
 				break;
 			}
 			if ((rc = open1(w, path, err, errlen)) < 0)
@@ -174,7 +164,7 @@ open_index(tts_weights *w, const char *dir, const char *ipath,
 		tts_wtensor *t = tts_weights_find(w, key);
 		int64_t fi = strmap_get(&opened, f, strlen(f));
 		if (!t || t->file != fi) {
-			rc = fail(err, errlen, "%s: %s: not in %s, where the index puts it", ipath, key, f);
+			rc = tts_fail(err, errlen, "%s: %s: not in %s, where the index puts it", ipath, key, f);
 			break;
 		}
 	}
@@ -204,5 +194,5 @@ tts_weights_open_dir(tts_weights *w, const char *dir, char *err, size_t errlen)
 		w->format = "pytorch";
 		return tts_torchzip_open(w, path, err, errlen);
 	}
-	return fail(err, errlen, "%s: no weights (model.safetensors, its index, or pytorch_model.bin)", dir);
+	return tts_fail(err, errlen, "%s: no weights (model.safetensors, its index, or pytorch_model.bin)", dir);
 }
