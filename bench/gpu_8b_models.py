@@ -40,6 +40,12 @@ def llama(out):
         logits = model(torch.tensor([PROMPT], device="cuda")).logits[0].float()
     logits.cpu().numpy().tofile(os.path.join(out, "ref.f32"))
     model.save_pretrained(out, safe_serialization=True)
+    # the same weights in float32: the reference both bf16 runs are measured
+    # against, so transformers' own bf16 error is the yardstick for ours
+    model.float()
+    with torch.no_grad():
+        logits = model(torch.tensor([PROMPT], device="cuda")).logits[0].float()
+    logits.cpu().numpy().tofile(os.path.join(out, "ref32.f32"))
 
 def mil2(out, layers):
     from safetensors.torch import save_file
