@@ -224,3 +224,11 @@ setup() {
 	assert_failure 1
 	assert_output --partial "no/such/dir"
 }
+
+@test "generate: --ssm-state takes f32 or bf16, anything else is a usage error" {
+	run bash -c 'tts-generate --synthetic mamba2 --ssm-state f16 2>&1'
+	assert_equal "$status" 2
+	assert_output --partial "--ssm-state: expected f32 or bf16"
+	run bash -c 'echo "{\"id\":\"a\",\"prompt\":\"x\"}" | tts-generate --synthetic mamba2 --ssm-state bf16 -n 1 --max-tokens 2'
+	assert_success
+}

@@ -23,7 +23,7 @@
 static const char *usage_text =
 	"tts-generate -m DIR [-n N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] "
 	"[--max-tokens M] [--seed S] [--stop STR]... [--ignore-eos] [--max-batch B] "
-	"[--device cpu|cuda[:i]] [--name NAME] [--keep-prompt] [-o FILE [--resume]] "
+	"[--device cpu|cuda[:i]] [--ssm-state f32|bf16] [--name NAME] [--keep-prompt] [-o FILE [--resume]] "
 	"[-f jsonl|msgpack] [-z] [--threads T] [FILE ...]\n"
 	"       tts-generate -m DIR (--inspect [--tensors] | --tokenize [--key KEY] [--no-bos] [--no-special] |\n"
 	"       --detokenize [--skip-special]) [-o FILE] [-f jsonl|msgpack] [-z] [FILE ...]\n"
@@ -35,7 +35,8 @@ static const char *usage_text =
 enum { O_TEMP = 256, O_TOPP, O_TOPK, O_MINP, O_MAXTOK, O_SEED, O_STOP, O_IGNEOS, O_BATCH,
        O_DEVICE, O_NAME, O_KEEP, O_RESUME, O_THREADS, O_DUMP, O_IDS, O_KVB, O_SYNTH,
        O_INSPECT, O_TOKENIZE, O_DETOKENIZE, O_TENSORS, O_NO_BOS, O_NO_SPECIAL, O_SKIP_SPECIAL,
-       O_KEY, O_REWARD, O_RMFMT, O_AGG, O_STEPS, O_STEPSEP, O_LABELS, O_PRMSM, O_RMSYS };
+       O_KEY, O_REWARD, O_RMFMT, O_AGG, O_STEPS, O_STEPSEP, O_LABELS, O_PRMSM, O_RMSYS,
+       O_SSM };
 
 static const struct option longopts[] = {
 	{ "temperature", 1, 0, O_TEMP }, { "top-p", 1, 0, O_TOPP }, { "top-k", 1, 0, O_TOPK },
@@ -45,6 +46,7 @@ static const struct option longopts[] = {
 	{ "resume", 0, 0, O_RESUME }, { "threads", 1, 0, O_THREADS },
 	{ "dump-logits", 1, 0, O_DUMP }, { "token-ids", 0, 0, O_IDS },
 	{ "kv-blocks", 1, 0, O_KVB }, { "synthetic", 1, 0, O_SYNTH },
+	{ "ssm-state", 1, 0, O_SSM },
 	{ "inspect", 0, 0, O_INSPECT }, { "tokenize", 0, 0, O_TOKENIZE },
 	{ "detokenize", 0, 0, O_DETOKENIZE }, { "tensors", 0, 0, O_TENSORS },
 	{ "no-bos", 0, 0, O_NO_BOS }, { "no-special", 0, 0, O_NO_SPECIAL },
@@ -236,6 +238,12 @@ main(int argc, char **argv)
 			break;
 		case O_DUMP: o.dump_logits = optarg; break;
 		case O_IDS: o.token_ids = 1; break;
+		case O_SSM:   /* read by the CUDA backend (kernels/cuda/mamba.cu) */
+			if (strcmp(optarg, "bf16") != 0 && strcmp(optarg, "f32") != 0)
+				usage_error(usage_text, "--ssm-state: expected f32 or bf16");
+			if (setenv("TTS_SSM_STATE", optarg, 1) != 0)
+				eprintf("--ssm-state: setenv:");
+			break;
 		case O_KVB: o.kv_blocks = parse_ll(optarg, "--kv-blocks", 1, 1 << 30); break;
 		case O_SYNTH: synth = optarg; break;
 		case O_INSPECT: case O_TOKENIZE: case O_DETOKENIZE:
