@@ -41,6 +41,7 @@
 #include "philox.h"
 #include "synth.h"
 #include "tts.h"
+#include "../fixtures_util.h"
 
 static float
 bf16_to_f(uint16_t h)
@@ -991,31 +992,6 @@ check_forward(enum synth_kind kind)
 
 #define FIXDIR "tests/fixtures/models"
 
-static int
-argmax_f(const float *l, int n)
-{
-	int b = 0;
-	for (int i = 1; i < n; i++)
-		if (l[i] > l[b])
-			b = i;
-	return b;
-}
-
-/* the loader exits on a model it refuses: try it in a child first */
-static int
-loadable(const char *dir)
-{
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		tts_model_load(dir);
-		_exit(0);
-	}
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 
 static void
 check_fixture(const char *name)
@@ -1027,7 +1003,7 @@ check_fixture(const char *name)
 	json_t *ex = json_load_file(path, 0, &jerr);
 	if (!ex)
 		return;
-	if (!loadable(dir)) {
+	if (!fx_loadable(dir)) {
 		printf("%-14s %-44s %10s %8s %10s  %s\n", "fixture", name, "-", "-", "-", "skip (loader)");
 		json_decref(ex);
 		return;
@@ -1072,7 +1048,7 @@ check_fixture(const char *name)
 	for (size_t i = 0; i < (size_t)L * V; i++)
 		mx = fmax(mx, fabs(lg[i]));
 	/* greedy on the GPU while the reference margin is clear of bf16 noise */
-	int same = 1, compared = 0, t = argmax_f(lg + (size_t)(L - 1) * V, V);
+	int same = 1, compared = 0, t = fx_argmax(lg + (size_t)(L - 1) * V, V);
 	for (int k = 0; k < NG; k++) {
 		if (json_real_value(json_array_get(mar, k)) <= 0.03 * mx)
 			break;
@@ -1085,7 +1061,7 @@ check_fixture(const char *name)
 		ql = 1, cl = L + k + 1, st.ids = ids + L + k;
 		tts_forward(eg, &st, 0);
 		G->download(lg, eg->logits, (size_t)V * 4);
-		t = argmax_f(lg, V);
+		t = fx_argmax(lg, V);
 	}
 	char sh[192];
 	snprintf(sh, sizeof sh, "%s %d pos vs cpu-bf16; vs cpu %.2e (tol %.1e = max(3e-2, 2 x bf16's "

@@ -16,6 +16,7 @@
 #include "forward.h"
 #include "tap.h"
 #include "tts.h"
+#include "../fixtures_util.h"
 
 #define FIXDIR "tests/fixtures/models"
 #define MARGIN 1e-3
@@ -36,31 +37,6 @@ read_f32(const char *path, size_t n)
 	return v;
 }
 
-static int
-argmax(const float *l, int n)
-{
-	int b = 0;
-	for (int i = 1; i < n; i++)
-		if (l[i] > l[b])
-			b = i;
-	return b;
-}
-
-/* Does the loader accept dir?  (It exits on refusal: ask a child.) */
-static int
-loads(const char *dir)
-{
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		tts_model_load(dir);
-		_exit(0);
-	}
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 static void
 check(const char *name)
 {
@@ -74,7 +50,7 @@ check(const char *name)
 	json_t *pid = json_object_get(ex, "prompt_ids"), *gid = json_object_get(ex, "greedy_ids");
 	json_t *mar = json_object_get(ex, "margins");
 	int L = json_array_size(pid), G = json_array_size(gid);
-	if (!loads(dir)) {
+	if (!fx_loadable(dir)) {
 		printf("ok %d - %s # SKIP the loader refuses it (message above)\n", ++tap_n, name);
 		json_decref(ex);
 		return;
@@ -117,7 +93,7 @@ check(const char *name)
 	   name, L, worst, worst_pos);
 	/* greedy: prefill's last logits, then one decode step per token */
 	int same = 1, compared = 0;
-	int t = argmax(e->logits + (size_t)(L - 1) * V, V);
+	int t = fx_argmax(e->logits + (size_t)(L - 1) * V, V);
 	for (int k = 0; k < G; k++) {
 		if (json_real_value(json_array_get(mar, k)) <= MARGIN)
 			break;
@@ -133,7 +109,7 @@ check(const char *name)
 		cl = L + k + 1;
 		st.ids = ids + L + k;
 		tts_forward(e, &st, 0);
-		t = argmax(e->logits, V);
+		t = fx_argmax(e->logits, V);
 	}
 	ok(same && compared > 0, "%s: greedy continuation identical for the %d clear tokens", name,
 	   compared);
