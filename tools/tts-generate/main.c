@@ -69,6 +69,30 @@ on_signal(int sig)
 	tts_interrupted = 1;
 }
 
+/* The device memory a KV cache may take (a GPU backend, which knows its
+ * free memory): what is free now, less the weights (bf16 on the device, not
+ * yet uploaded), the Mamba state slots (float32, 2B+1 of them) and a
+ * headroom for activations, logits and cuBLAS's workspace.  *per becomes
+ * the bytes of one block of every attention layer in the device's bf16 KV. */
+static double
+device_kv_budget(const tts_ops *ops, const tts_model *m, int max_batch, double *per)
+{
+	double state = 0;
+	for (int i = 0; i < m->n_layers; i++) {
+		if (m->layers[i].mixer == MIXER_MAMBA2)
+			state += (double)m->m2_conv_dim * (m->m2_conv - 1) +
+				 (double)m->m2_heads * m->m2_headdim * m->m2_state;
+		else if (m->layers[i].mixer == MIXER_MAMBA1)
+			state += (double)m->m1_d_inner * (m->m1_conv - 1 + m->m1_state);
+	}
+	state *= 4.0 * (2 * max_batch + 1);
+	double weights = 2.0 * (double)tts_model_params(m);
+	double headroom = 4.0 * 1073741824.0 + 8.0 * max_batch * (double)m->vocab;
+	*per /= 2;   /* the device keeps K and V in bf16 */
+	double left = (double)ops->mem_free() - weights - state - headroom;
+	return left > 0 ? left : 0;
+}
+
 static void
 catch_signals(void)
 {
@@ -359,8 +383,14 @@ main(int argc, char **argv)
 		if (!n_blocks) {
 			double per = (double)n_attn * 2 * m->n_kv_heads * TTS_KV_BLOCK * m->head_dim * 4;
 			double mem = (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / 4;
+			if (ops->mem_free)
+				mem = device_kv_budget(ops, m, o.max_batch, &per);
 			long want = (long)(o.max_batch + 1) * ((1024 + o.max_tokens) / TTS_KV_BLOCK + 2);
 			n_blocks = want < mem / per ? want : (long)(mem / per);
+			if (n_blocks < 1)
+				eprintf("--device %s: %.1f GiB free on the device leave no room for a "
+					"KV cache after the weights and states (use --kv-blocks or a "
+					"smaller --max-batch)", device, ops->mem_free() / 1073741824.0);
 		}
 	}
 	tts_engine *e = tts_engine_new(ops, m, n_blocks, 2 * o.max_batch + 1, max_rows, max_ctx);
