@@ -338,7 +338,7 @@ plot(const char *file, json_t **out, size_t nout, char **by, int nby, const char
 		eprintf("--plot: cannot run gnuplot:");
 	fprintf(f, "set terminal %s\nset output ", term);
 	gp_string(f, file);
-	fprintf(f, "\nset termoption noenhanced\nset grid\nset key bottom right\n"
+	fprintf(f, "\nset termoption noenhanced\nset grid\nset key outside below\n"
 		"set ylabel 'accuracy'\nset yrange [0:1]\n");
 	/* Data blocks: per series, the rows (k, cost, accuracy) in k order
 	 * (out is sorted by the series keys, then k). */
