@@ -4,10 +4,31 @@
 #define TTS_FIXTURES_UTIL_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "model.h"
+
+#define FIXDIR "tests/fixtures/models"
+
+/* n float32 values from a raw little-endian file (a fixture's logits.f32),
+ * malloc'd; NULL when the file is missing or shorter than that. */
+static inline float *
+fx_read_f32(const char *path, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	float *v = malloc(n * sizeof *v);
+	size_t got = v ? fread(v, sizeof *v, n, f) : 0;
+	fclose(f);
+	if (got != n) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
 
 /* The first index of the largest logit. */
 static inline int

@@ -990,9 +990,6 @@ check_forward(enum synth_kind kind)
 /* ---- the fixtures (tests/fixtures/models/NAME): the GPU engine against the
  * CPU engine and the reference logits, and the greedy continuation ---- */
 
-#define FIXDIR "tests/fixtures/models"
-
-
 static void
 check_fixture(const char *name)
 {
@@ -1013,12 +1010,9 @@ check_fixture(const char *name)
 	int L = json_array_size(pid), NG = json_array_size(gid);
 	tts_model *m = tts_model_load(dir);
 	int V = m->vocab;
-	float *ref = emalloc((size_t)L * V * 4);
 	snprintf(path, sizeof path, "%s/logits.f32", dir);
-	FILE *f = fopen(path, "rb");
-	int have_ref = f && fread(ref, 4, (size_t)L * V, f) == (size_t)L * V;
-	if (f)
-		fclose(f);
+	float *ref = fx_read_f32(path, (size_t)L * V);
+	int have_ref = ref != NULL;
 	int R = L + NG + 1;
 	tts_engine *ec = tts_engine_new(C, m, 32, 1, R, R), *eg = tts_engine_new(G, m, 32, 1, R, R);
 	tts_engine *ee = tts_engine_new(&E, m, 32, 1, R, R);

@@ -18,24 +18,7 @@
 #include "tts.h"
 #include "../fixtures_util.h"
 
-#define FIXDIR "tests/fixtures/models"
 #define MARGIN 1e-3
-
-static float *
-read_f32(const char *path, size_t n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	float *v = malloc(n * sizeof *v);
-	size_t got = fread(v, sizeof *v, n, f);
-	fclose(f);
-	if (got != n) {
-		free(v);
-		return NULL;
-	}
-	return v;
-}
 
 static void
 check(const char *name)
@@ -58,7 +41,7 @@ check(const char *name)
 	tts_model *m = tts_model_load(dir);
 	int V = m->vocab;
 	snprintf(path, sizeof path, "%s/logits.f32", dir);
-	float *ref = read_f32(path, (size_t)L * V);
+	float *ref = fx_read_f32(path, (size_t)L * V);
 	if (!ref) {
 		ok(0, "%s: reading %s", name, path);
 		return;
