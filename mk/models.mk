@@ -6,7 +6,7 @@ include models/task.mk
 MODEL_DATA    ?= models/data
 # Seeds far from the demo's (1..) and the tests', so no problem is shared.
 TRAIN_PAIRS   ?= 10 15 20 25 30 35 40 45 50
-TRAIN_COUNT   ?= 4000
+TRAIN_COUNT   ?= 12000
 TRAIN_SEED    ?= 100000
 HELDOUT_PAIRS ?= 10 20 50
 HELDOUT_COUNT ?= 100

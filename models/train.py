@@ -10,12 +10,16 @@ Mamba2/attention hybrids with 50 %, 75 % and 87.5 % Mamba2 layers
 Every model sees the same batches in the same order (the order comes from
 --seed, not from the model), the same optimiser (AdamW), the same learning
 rate schedule (linear warm-up, cosine decay) and the same number of steps.
-The models train concurrently, one process each, on one device.  The number
-of steps is fixed before the schedule starts: --steps N, or, with --steps 0,
-from a short calibration (each process times its first steps; all processes
-wait for each other and take the slowest rate) so that training fits in
---budget seconds.  Either way it is the same number for every model, and it
-is logged.
+The models train concurrently, one process each, spread over the GPUs of the
+machine; each training step is compiled (torch.compile, reduce-overhead: CUDA
+graphs) over batches padded to one length.  The number of steps is fixed
+before the schedule starts: --steps N, or, with --steps 0, from a short
+calibration (once every process has compiled, each times --calib steps under
+the shared load; all take the slowest rate) so that training ends --budget
+seconds after the start.  Either way it is the same number for every model,
+and it is logged.  --deadline is a safety net that stops, evaluates and saves
+every model (with the steps it has, logged) if the machine is slower than the
+calibration said.
 
 After training, each model is evaluated with greedy decoding on held-out
 problems (exact match of the whole completion under teacher forcing, which is
@@ -26,7 +30,7 @@ logits for a fixed prompt and 16 greedy tokens (OUT/reference/NAME/:
 expected.json + logits.f32, the layout of tests/fixtures), so the C engine
 can be checked against transformers on these very models.
 
-Input (made by models/make-data.sh with tts-synth-ar and tts-prompt):
+Input (made by `make models-data` with tts-synth-ar, tts-prompt and models/cot.jq):
   DATA/train.jsonl.gz, DATA/heldout.jsonl.gz: records with `prompt`,
   `completion`, `task`, `pairs`, `answer`, `id`.
 Output, for each model NAME, in OUT/NAME/:
@@ -80,7 +84,7 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def make_model(name, vocab, bos, eos):
+def make_model(name, vocab, bos, eos, rope_theta=10000.0):
     import transformers as T
     arch, attn = MODELS[name]
     s = SHAPE
@@ -90,7 +94,8 @@ def make_model(name, vocab, bos, eos):
                   tie_word_embeddings=False, bos_token_id=bos, eos_token_id=eos,
                   pad_token_id=eos, max_position_embeddings=1024)
     if arch == "llama":
-        cfg = T.LlamaConfig(**common, hidden_act="silu", attention_bias=False)
+        cfg = T.LlamaConfig(**common, hidden_act="silu", attention_bias=False,
+                            rope_parameters={"rope_type": "default", "rope_theta": rope_theta})
         return T.LlamaForCausalLM(cfg)
     cfg = T.BambaConfig(**common, attn_layer_indices=attn, mamba_n_heads=s["mamba_heads"],
                         mamba_d_head=s["mamba_head_dim"], mamba_n_groups=1,
@@ -99,7 +104,9 @@ def make_model(name, vocab, bos, eos):
                         mamba_conv_bias=True, mamba_proj_bias=False,
                         # finite, so config.json is plain JSON (no Infinity); a
                         # clamp of softplus(dt) >= 0 at 1e9 changes nothing
-                        time_step_limit=(0.0, 1e9))
+                        time_step_limit=(0.0, 1e9),
+                        rope_parameters={"rope_type": "default", "rope_theta": rope_theta,
+                                         "partial_rotary_factor": 0.5})
     return T.BambaForCausalLM(cfg)
 
 
@@ -114,17 +121,18 @@ def encode(tok, recs, eot):
     return out
 
 
-def batch_tensors(torch, seqs, pad, device):
-    """Right-padded input ids, labels (-100 outside completions). Right padding
-    never changes the earlier positions of a causal model, attention or Mamba."""
-    n = max(len(p) + len(c) for p, c in seqs)
-    ids = torch.full((len(seqs), n), pad, dtype=torch.long)
-    lab = torch.full((len(seqs), n), -100, dtype=torch.long)
+def pad_arrays(np, seqs, pad, length):
+    """Right-padded input ids and labels (-100 outside completions) as int32
+    arrays [len(seqs), length].  Right padding never changes the earlier
+    positions of a causal model, attention or Mamba.  Every batch has the same
+    length, so the compiled training step has one shape."""
+    ids = np.full((len(seqs), length), pad, dtype=np.int32)
+    lab = np.full((len(seqs), length), -100, dtype=np.int32)
     for i, (p, c) in enumerate(seqs):
         x = p + c
-        ids[i, :len(x)] = torch.tensor(x)
-        lab[i, len(p):len(x)] = torch.tensor(c)
-    return ids.to(device), lab.to(device)
+        ids[i, :len(x)] = x
+        lab[i, len(p):len(x)] = c
+    return ids, lab
 
 
 def lr_at(step, total, args):
@@ -134,14 +142,14 @@ def lr_at(step, total, args):
     return args.lr * (args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
-def evaluate(torch, model, seqs, recs, device, pad, bs=64):
-    """Greedy exact match per (task, pairs) under teacher forcing."""
+def evaluate(torch, model, ids_all, lab_all, recs, bs=100):
+    """Greedy exact match per (task, pairs) under teacher forcing; ids_all,
+    lab_all: the padded held-out tensors on the model's device."""
     model.eval()
     cells = {}
     with torch.no_grad():
-        for i in range(0, len(seqs), bs):
-            part = seqs[i:i + bs]
-            ids, lab = batch_tensors(torch, part, pad, device)
+        for i in range(0, len(recs), bs):
+            ids, lab = ids_all[i:i + bs].long(), lab_all[i:i + bs].long()
             logits = model(input_ids=ids, use_cache=False).logits
             pred = logits[:, :-1].argmax(-1)
             gold = lab[:, 1:]
@@ -210,7 +218,7 @@ def wait_for(state, cond, timeout=300):
     return False
 
 
-def child(name, args, rank, state, rates):
+def child(name, args, rank, state, rates, ends):
     import torch
     import transformers as T
     from tokenizers import Tokenizer
@@ -220,7 +228,7 @@ def child(name, args, rank, state, rates):
     res = {"model": name, "ok": False}
     try:
         t0 = time.time()
-        device = args.device
+        device = args.gpu_of.get(name, args.device)
         torch.manual_seed(args.seed)
         # float32 weights and activations (TF32 matmuls on the GPU): models this
         # small are bound by kernel launches, not arithmetic, and transformers'
@@ -231,82 +239,147 @@ def child(name, args, rank, state, rates):
         tok = Tokenizer.from_file(TOKENIZER)
         vocab = tok.get_vocab_size()
         bos, eot = tok.token_to_id("<|begin_of_text|>"), tok.token_to_id("<|eot_id|>")
-        with open(args.tokenized, "rb") as f:   # tokenized once, by the driver
-            tr, he, held = pickle.load(f)
-        model = make_model(name, vocab, bos, eot).to(device)
+        import numpy as np
+        with np.load(args.tokenized) as z:      # tokenized and padded once, by the driver
+            tr_ids, tr_lab = torch.from_numpy(z["tr_ids"]).to(device), torch.from_numpy(z["tr_lab"]).to(device)
+            he_ids, he_lab = torch.from_numpy(z["he_ids"]).to(device), torch.from_numpy(z["he_lab"]).to(device)
+            he_seqs = pickle.loads(z["he_seqs"].tobytes())
+        held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
+        ntrain = tr_ids.shape[0]
+        model = make_model(name, vocab, bos, eot, args.rope_theta).to(device)
         nparam = sum(p.numel() for p in model.parameters())
         arch, attn = MODELS[name]
         log(fh, f"{name}: {type(model).__name__}, attention layers {attn if attn is not None else 'all'}, "
-                f"{nparam} parameters, {len(tr)} training sequences, {len(he)} held-out, device {device}, "
-                f"transformers {T.__version__}, torch {torch.__version__}")
+                f"{nparam} parameters, {ntrain} training sequences of {tr_ids.shape[1]} positions, "
+                f"{len(held)} held-out, device {device}, transformers {T.__version__}, torch {torch.__version__}")
+        cuda = device.startswith("cuda")
+        if cuda:
+            torch.cuda.set_device(device)
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95),
-                                weight_decay=args.weight_decay)
+                                weight_decay=args.weight_decay, **({"fused": True} if cuda else {}))
+        # The training step compiled (torch.compile; with reduce-overhead also
+        # captured as CUDA graphs): models this small are bound by kernel
+        # launches, so this is what buys the steps.  Same numerics up to float
+        # rounding; a model whose compiled step fails falls back to eager and
+        # says so.  --compile none: eager everywhere.
+        fwd = model if args.compile == "none" else torch.compile(model, mode=args.compile, dynamic=False)
+        graphs = args.compile == "reduce-overhead"
         # The data order: a function of --seed only, identical for every model.
         import random
         order_rng = random.Random(args.seed)
         order = []
 
-        def next_batch():
+        def peek_batch():
             nonlocal order
             if len(order) < args.batch:
-                perm = list(range(len(tr)))
+                perm = list(range(ntrain))
                 order_rng.shuffle(perm)
                 order += perm
-            b, order = order[:args.batch], order[args.batch:]
-            return [tr[i] for i in b]
+            return order[:args.batch]
+
+        run = {"sum": torch.zeros((), device=device), "n": 0}
 
         def step_once(step, total):
+            nonlocal order, fwd, graphs
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, total, args)
-            ids, lab = batch_tensors(torch, next_batch(), eot, device)
-            loss = model(input_ids=ids, labels=lab, use_cache=False).loss
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+            idx = torch.tensor(peek_batch(), device=device)
+            ids, lab = tr_ids[idx].long(), tr_lab[idx].long()
+            while True:
+                try:
+                    if graphs:
+                        torch.compiler.cudagraph_mark_step_begin()
+                    loss = fwd(input_ids=ids, labels=lab, use_cache=False).loss
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    break
+                except Exception as e:
+                    if fwd is model:
+                        raise
+                    log(fh, f"compiled step failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+                            "this model goes on eager")
+                    fwd, graphs = model, False
+                    opt.zero_grad(set_to_none=True)
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            return float(loss.detach())
+            run["sum"] += loss.detach()     # no host sync per step
+            run["n"] += 1
+            order = order[args.batch:]     # the batch is consumed only once a step succeeded
+
+        def take_loss():
+            v = float(run["sum"]) / max(1, run["n"])
+            run["sum"].zero_()
+            run["n"] = 0
+            return v
+
+        probe = [i for i, r in enumerate(held) if r["pairs"] == min(x["pairs"] for x in held)]
+        probe_recs = [held[i] for i in probe]
+        probe_idx = torch.tensor(probe, device=device)
+
+        def probe_log(step):
+            a = evaluate(torch, model, he_ids[probe_idx], he_lab[probe_idx], probe_recs)
+            log(fh, f"probe step {step}: held-out greedy exact match " +
+                    ", ".join(f"{k} {100 * v['accuracy']:.0f}%" for k, v in a.items()))
+            return {k: v["accuracy"] for k, v in a.items()}
 
         model.train()
         state[rank] = 1                    # start together: timing under the same load
-        if not wait_for(state, lambda r: state[r] == 1):
+        if not wait_for(state, lambda r: state[r] >= 1):
             log(fh, "timed out waiting for the other processes to start; going on")
         t_train = time.time()
-        step, losses = 0, []
+        step, curve, window = 0, [], []
         total = args.steps if args.steps > 0 else None
         calib = args.calib
         if total is None:
-            for _ in range(5):             # warm-up steps (allocator, kernels)
-                losses.append(step_once(step, 10 ** 9)); step += 1
-            if device.startswith("cuda"):
+            for _ in range(5):             # warm-up steps (compilation, allocator)
+                step_once(step, 10 ** 9); step += 1
+            if cuda:
                 torch.cuda.synchronize()
+            log(fh, f"compile {args.compile}: {'eager' if fwd is model else 'compiled'}, "
+                    f"first 5 steps {time.time() - t_train:.0f} s")
+            # calibrate only once every process is compiled and training, so
+            # the rate is measured under the load that training will see
+            state[rank] = 2
+            if not wait_for(state, lambda r: state[r] == 2, timeout=max(300, args.budget)):
+                log(fh, "timed out waiting for the others to compile; calibrating now")
             tc = time.time()
             for _ in range(calib):
-                losses.append(step_once(step, 10 ** 9)); step += 1
-            if device.startswith("cuda"):
+                step_once(step, 10 ** 9); step += 1
+            if cuda:
                 torch.cuda.synchronize()
-            rates[rank] = (time.time() - tc) / calib
-            if not wait_for(state, lambda r: rates[r] > 0):
+            ends[rank] = time.time()
+            rates[rank] = (ends[rank] - tc) / calib
+            if not wait_for(state, lambda r: rates[r] > 0, timeout=max(300, args.budget)):
                 log(fh, "timed out waiting for the others' calibration; using the rates so far")
             slowest = max(r for r in rates[:] if r > 0)
-            left = args.budget - (time.time() - t_train)
+            # one formula, same inputs in every process (the driver's start,
+            # the last calibration's end), so every model gets the same count
+            left = args.budget - (max(ends[:]) - args.t_start)
             total = int(min(args.max_steps, max(args.min_steps, step + left / slowest)))
             log(fh, f"calibration: {rates[rank] * 1e3:.1f} ms/step here, slowest {slowest * 1e3:.1f} ms/step; "
                     f"steps = {total} for every model")
+        stopped = None
         while step < total:
-            losses.append(step_once(step, total)); step += 1
+            if args.deadline and time.time() - args.t_start > args.deadline:
+                stopped = step            # keep what was learnt rather than lose it all
+                log(fh, f"DEADLINE ({args.deadline:.0f} s): stopped at step {step} of {total}")
+                break
+            step_once(step, total); step += 1
             if step % args.log_every == 0 or step == total:
-                recent = losses[-args.log_every:]
-                log(fh, f"step {step}/{total} loss {sum(recent) / len(recent):.4f} "
+                window.append(take_loss())
+                log(fh, f"step {step}/{total} loss {window[-1]:.4f} "
                         f"lr {lr_at(step - 1, total, args):.2e} {time.time() - t_train:.0f}s")
+            if args.probe_every and (step % args.probe_every == 0 or step == total):
+                curve.append({"step": step, "loss": window[-1] if window else None, **probe_log(step)})
         train_s = time.time() - t_train
-        final = sum(losses[-50:]) / len(losses[-50:])
-        acc = evaluate(torch, model, he, held, device, eot)
+        final = window[-1] if window else take_loss()
+        acc = evaluate(torch, model, he_ids, he_lab, held)
         for k, v in acc.items():
             log(fh, f"held-out greedy exact match {k}: {v['correct']}/{v['n']} = {100 * v['accuracy']:.1f}%")
         # A few real greedy decodes beside the teacher-forced measure.
         model.eval()
         shown = []
-        for r, (p, c) in list(zip(held, he))[:: max(1, len(he) // 4)][:4]:
+        for r, (p, c) in list(zip(held, he_seqs))[:: max(1, len(he_seqs) // 4)][:4]:
             o, _ = greedy(torch, model, p, len(c) + 8, eot, device)
             text = tok.decode(o, skip_special_tokens=False)
             shown.append({"id": r.get("id"), "task": r["task"], "pairs": r["pairs"],
@@ -325,12 +398,14 @@ def child(name, args, rank, state, rates):
                         held[0]["prompt"], tok)
         log(fh, f"reference: {len(ref['prompt_ids'])} prompt tokens, greedy {ref['greedy_text']!r}")
         res.update(ok=True, architecture=type(model).__name__, attn_layer_indices=attn,
-                   parameters=nparam, steps=total, batch=args.batch, final_loss=round(final, 5),
-                   heldout=acc, generate_examples=shown, train_seconds=round(train_s, 1),
+                   parameters=nparam, steps=step, planned_steps=total,
+                   stopped_at_deadline=stopped is not None, batch=args.batch, final_loss=round(final, 5),
+                   heldout=acc, curve=curve, compiled=fwd is not model, generate_examples=shown, train_seconds=round(train_s, 1),
                    total_seconds=round(time.time() - t0, 1), shape=SHAPE,
                    settings={k: getattr(args, k) for k in
                              ("seed", "lr", "min_lr_frac", "warmup", "weight_decay", "batch",
-                              "budget", "max_steps", "min_steps", "steps")},
+                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta")},
+                   device=device,
                    transformers=T.__version__, torch=torch.__version__,
                    device_name=(torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"))
     except Exception as e:
@@ -349,17 +424,26 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset")
     ap.add_argument("--device", default=None, help="cuda (default when present) or cpu")
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--min-lr-frac", type=float, default=0.1)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--steps", type=int, default=0, help="fixed step count (0: from --budget)")
-    ap.add_argument("--budget", type=float, default=270.0, help="training seconds (with --steps 0)")
-    ap.add_argument("--max-steps", type=int, default=8000)
+    ap.add_argument("--budget", type=float, default=360.0, help="seconds from the start (data loading and compilation included) to the end of "
+                         "training, with --steps 0")
+    ap.add_argument("--max-steps", type=int, default=40000)
     ap.add_argument("--min-steps", type=int, default=200)
+    ap.add_argument("--rope-theta", type=float, default=10000.0, help="RoPE base of every attention layer")
+    ap.add_argument("--deadline", type=float, default=0,
+                    help="seconds from the start after which every model stops training, is evaluated "
+                         "and saved with the steps it has (0: none); a safety net, logged")
     ap.add_argument("--calib", type=int, default=30)
     ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--probe-every", type=int, default=500,
+                    help="held-out exact match at the shortest length every N steps (0: never)")
+    ap.add_argument("--compile", default=None, choices=("reduce-overhead", "default", "none"),
+                    help="torch.compile mode of the training step (default: reduce-overhead on cuda, none on cpu)")
     args = ap.parse_args()
     args.models = [m for m in args.models.split(",") if m]
     for m in args.models:
@@ -371,25 +455,55 @@ def main():
             args.device = "cuda" if torch.cuda.is_available() else "cpu"
         except ImportError:
             sys.exit("train.py: torch is not installed")
+    if args.compile is None:
+        args.compile = "reduce-overhead" if args.device.startswith("cuda") else "none"
     for f in ("train.jsonl.gz", "heldout.jsonl.gz"):
         if not os.path.exists(os.path.join(args.data, f)):
             sys.exit(f"train.py: {os.path.join(args.data, f)} is missing: run `make models-data` first")
     os.makedirs(args.out, exist_ok=True)
-    t0 = time.time()
+    t0 = args.t_start = time.time()
+    # Several GPUs: the models are spread over them, the ones with more Mamba2
+    # layers (slower in transformers' pure-torch path) first, each to the GPU
+    # with the least work so far (longest-processing-time first).
+    args.gpu_of = {}
+    ngpu = 0
+    if args.device == "cuda":
+        import torch
+        ngpu = torch.cuda.device_count()
+    if ngpu > 1:
+        load = [0.0] * ngpu
+        cost = lambda m: 1.0 + 0.05 * (SHAPE["layers"] - len(MODELS[m][1] if MODELS[m][1] is not None
+                                                             else range(SHAPE["layers"])))
+        for m in sorted(args.models, key=cost, reverse=True):
+            g = min(range(ngpu), key=lambda i: load[i])
+            load[g] += cost(m)
+            args.gpu_of[m] = f"cuda:{g}"
+        print("devices: " + ", ".join(f"{m} {d}" for m, d in args.gpu_of.items()), flush=True)
     from tokenizers import Tokenizer
     tok = Tokenizer.from_file(TOKENIZER)
     eot = tok.token_to_id("<|eot_id|>")
     held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
     tmp = tempfile.mkdtemp(prefix="tts-train-")
-    args.tokenized = os.path.join(tmp, "tokenized.pickle")
-    with open(args.tokenized, "wb") as f:
-        pickle.dump((encode(tok, read_jsonl(os.path.join(args.data, "train.jsonl.gz")), eot),
-                     encode(tok, held, eot), held), f)
-    print("tokenized the data in %.0f s" % (time.time() - t0), flush=True)
+    args.tokenized = os.path.join(tmp, "tokenized.npz")
+    import numpy as np
+    tr = encode(tok, read_jsonl(os.path.join(args.data, "train.jsonl.gz")), eot)
+    he = encode(tok, held, eot)
+    # one padded length for every batch: the longest sequence, rounded up to
+    # the Mamba2 chunk (the mixer pads to it anyway)
+    longest = max(len(p) + len(c) for p, c in tr + he)
+    length = -(-longest // SHAPE["mamba_chunk"]) * SHAPE["mamba_chunk"]
+    tr_ids, tr_lab = pad_arrays(np, tr, eot, length)
+    he_ids, he_lab = pad_arrays(np, he, eot, length)
+    np.savez(args.tokenized, tr_ids=tr_ids, tr_lab=tr_lab, he_ids=he_ids, he_lab=he_lab,
+             he_seqs=np.frombuffer(pickle.dumps(he), dtype=np.uint8))
+    del tr, tr_ids, tr_lab
+    print("tokenized the data in %.0f s: %d positions per sequence (longest %d)"
+          % (time.time() - t0, length, longest), flush=True)
     ctx = mp.get_context("spawn")
     state = ctx.Array("i", len(args.models))   # 0 starting, 1 ready, -1 gone
     rates = ctx.Array("d", len(args.models))   # seconds per step, from calibration
-    procs = [ctx.Process(target=child, args=(m, args, i, state, rates), name=m)
+    ends = ctx.Array("d", len(args.models))    # when each calibration ended
+    procs = [ctx.Process(target=child, args=(m, args, i, state, rates, ends), name=m)
              for i, m in enumerate(args.models)]
     for p in procs:
         p.start()

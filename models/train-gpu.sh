@@ -1,0 +1,36 @@
+#!/bin/sh
+# models/train-gpu.sh — train the bundled tiny models in one call on the GPU
+# machine and bring everything back as one archive.
+#
+# Here first:   make models-data          (models/data, from the project's tools)
+# Then, with the `run` tool (kind nvidia-h200, carry ["models/data"]):
+#     OUT=$OUT sh models/train-gpu.sh [train.py options]
+# It runs `python3 models/train.py --data models/data --out WORK [options]` under
+# a time limit (TRAIN_LIMIT seconds, default 570), records the machine, and packs
+# WORK (the five models, their logs, result.json, summary.json, the reference
+# logits) into $OUT/train-out.tar.gz with the whole stdout in $OUT/train-stdout.log,
+# so a run cut short still returns what it finished.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+OUT=${OUT:-out}
+W=${WORK:-/tmp/tts-train}
+LIMIT=${TRAIN_LIMIT:-570}
+mkdir -p "$OUT"
+rm -rf "$W"
+mkdir -p "$W"
+{
+	date -u
+	echo "commit: $(git rev-parse HEAD 2>/dev/null || cat .commit 2>/dev/null || echo unknown)"
+	nproc; grep -m1 'model name' /proc/cpuinfo
+	nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+	python3 -c 'import torch, transformers, tokenizers; print("torch", torch.__version__, "transformers", transformers.__version__, "tokenizers", tokenizers.__version__)'
+	echo "models/train.py --data models/data --out $W $*"
+} >"$W/machine.txt" 2>&1
+cat "$W/machine.txt"
+PYTHONUNBUFFERED=1 timeout "$LIMIT" python3 models/train.py --data models/data --out "$W" "$@" \
+	>"$OUT/train-stdout.log" 2>&1
+rc=$?
+tail -25 "$OUT/train-stdout.log"
+echo "train.py exit $rc"
+tar -C "$W" -czf "$OUT/train-out.tar.gz" .
+exit $rc
