@@ -10,6 +10,14 @@
 # WORK (the five models, their logs, result.json, summary.json, the reference
 # logits) into $OUT/train-out.tar.gz with the whole stdout in $OUT/train-stdout.log,
 # so a run cut short still returns what it finished.
+#
+# Longer than one call allows (a call runs at most 10 minutes): fix the steps and
+# carry the training state from call to call; each call trains until --deadline,
+# saves every model's state ($OUT/state-NAME.pt) and evaluates what it has:
+#     OUT=$OUT sh models/train-gpu.sh --steps 12000 --deadline 520        # call 1
+#     (here: mkdir -p .dev/state; cp FILES_AT/state-*.pt .dev/state/, renamed NAME.pt)
+#     OUT=$OUT STATE_IN=.dev/state sh models/train-gpu.sh --deadline 520  # call 2, carry .dev/state
+# A resumed model ends with exactly the weights of an uninterrupted run.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 OUT=${OUT:-out}
@@ -27,9 +35,15 @@ mkdir -p "$W"
 	echo "models/train.py --data models/data --out $W $*"
 } >"$W/machine.txt" 2>&1
 cat "$W/machine.txt"
+set -- --state-out "$W/state" "$@"
+[ -z "${STATE_IN:-}" ] || set -- --state-in "$STATE_IN" "$@"
 PYTHONUNBUFFERED=1 timeout "$LIMIT" python3 models/train.py --data models/data --out "$W" "$@" \
 	>"$OUT/train-stdout.log" 2>&1
 rc=$?
+for f in "$W"/state/*.pt; do
+	[ -e "$f" ] && mv "$f" "$OUT/state-$(basename "$f")"
+done
+rm -rf "$W/state"
 tail -25 "$OUT/train-stdout.log"
 echo "train.py exit $rc"
 tar -C "$W" -czf "$OUT/train-out.tar.gz" .

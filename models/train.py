@@ -323,12 +323,27 @@ def child(name, args, rank, state, rates, ends):
             return {k: v["accuracy"] for k, v in a.items()}
 
         model.train()
+        step, curve, window = 0, [], []
+        total = args.steps if args.steps > 0 else None
+        train_before = 0.0
+        resumed = None
+        ck_in = os.path.join(args.state_in, name + ".pt") if args.state_in else None
+        if ck_in and os.path.exists(ck_in):
+            # a run continued from where an earlier call stopped (--state-out):
+            # weights, optimiser moments, the data order and the planned steps
+            ck = torch.load(ck_in, map_location=device, weights_only=False)
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["opt"])
+            order_rng.setstate(ck["rng"])
+            order = ck["order"]
+            step, total, curve, window = ck["step"], ck["total"], ck["curve"], ck["window"]
+            train_before = ck["train_seconds"]
+            resumed = step
+            log(fh, f"resumed from {ck_in} at step {step} of {total}")
         state[rank] = 1                    # start together: timing under the same load
         if not wait_for(state, lambda r: state[r] >= 1):
             log(fh, "timed out waiting for the other processes to start; going on")
         t_train = time.time()
-        step, curve, window = 0, [], []
-        total = args.steps if args.steps > 0 else None
         calib = args.calib
         if total is None:
             for _ in range(5):             # warm-up steps (compilation, allocator)
@@ -371,7 +386,15 @@ def child(name, args, rank, state, rates, ends):
                         f"lr {lr_at(step - 1, total, args):.2e} {time.time() - t_train:.0f}s")
             if args.probe_every and (step % args.probe_every == 0 or step == total):
                 curve.append({"step": step, "loss": window[-1] if window else None, **probe_log(step)})
-        train_s = time.time() - t_train
+        train_s = train_before + time.time() - t_train
+        if args.state_out:
+            os.makedirs(args.state_out, exist_ok=True)
+            tmp = os.path.join(args.state_out, f".{name}.pt.tmp")
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": order_rng.getstate(),
+                        "order": order, "step": step, "total": total, "curve": curve, "window": window,
+                        "train_seconds": train_s}, tmp)
+            os.replace(tmp, os.path.join(args.state_out, name + ".pt"))
+            log(fh, f"state at step {step} of {total} saved to {args.state_out}/{name}.pt")
         final = window[-1] if window else take_loss()
         acc = evaluate(torch, model, he_ids, he_lab, held)
         for k, v in acc.items():
@@ -399,7 +422,7 @@ def child(name, args, rank, state, rates, ends):
         log(fh, f"reference: {len(ref['prompt_ids'])} prompt tokens, greedy {ref['greedy_text']!r}")
         res.update(ok=True, architecture=type(model).__name__, attn_layer_indices=attn,
                    parameters=nparam, steps=step, planned_steps=total,
-                   stopped_at_deadline=stopped is not None, batch=args.batch, final_loss=round(final, 5),
+                   stopped_at_deadline=stopped is not None, resumed_at=resumed, batch=args.batch, final_loss=round(final, 5),
                    heldout=acc, curve=curve, compiled=fwd is not model, generate_examples=shown, train_seconds=round(train_s, 1),
                    total_seconds=round(time.time() - t0, 1), shape=SHAPE,
                    settings={k: getattr(args, k) for k in
@@ -438,6 +461,12 @@ def main():
     ap.add_argument("--deadline", type=float, default=0,
                     help="seconds from the start after which every model stops training, is evaluated "
                          "and saved with the steps it has (0: none); a safety net, logged")
+    ap.add_argument("--state-out", default=None,
+                    help="directory: when training stops (done or --deadline), save each model's training "
+                         "state there (NAME.pt) so that a later call can continue it")
+    ap.add_argument("--state-in", default=None,
+                    help="directory of NAME.pt from --state-out: continue those models where they stopped "
+                         "(same data, same planned steps)")
     ap.add_argument("--calib", type=int, default=30)
     ap.add_argument("--log-every", type=int, default=100)
     ap.add_argument("--probe-every", type=int, default=500,
