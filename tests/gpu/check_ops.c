@@ -761,9 +761,12 @@ check_sample(const char *what, int vocab, int ties)
 	};
 	const int per = vocab > 10000 ? 24 : 48, nset = sizeof set / sizeof set[0], rows = per * nset;
 	float *base = emalloc((size_t)vocab * 4);
-	for (int i = 0; i < vocab; i++)
-		base[i] = 3 * uni() + 2 * uni() * uni() * uni();
-	if (ties)   /* equal logits at the top and around the cut-offs */
+	for (int i = 0; i < vocab; i++)   /* ties 2: nearly flat (a random-weight model's) */
+		base[i] = ties == 2 ? 0.05f * uni() : 3 * uni() + 2 * uni() * uni() * uni();
+	if (ties == 3)    /* all equal: the cuts fall among ties, ordered by id alone */
+		for (int i = 0; i < vocab; i++)
+			base[i] = 1.25f;
+	if (ties == 1)    /* equal logits at the top and around the cut-offs */
 		for (int i = 0; i < vocab; i += vocab / 23 + 1)
 			base[i] = 4.5f;
 	float *L = emalloc((size_t)rows * vocab * 4);
@@ -1209,6 +1212,8 @@ main(int argc, char **argv)
 		check_sample("8b", 128256, 0);
 		check_sample("ties", 128256, 1);
 		check_sample("awkward", 1001, 1);
+		check_sample("flat", 128256, 2);
+		check_sample("equal", 20011, 3);
 	}
 	if (want("forward"))
 		for (int k = SYN_LLAMA; k <= SYN_BAMBA; k++)
