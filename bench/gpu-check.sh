@@ -33,6 +33,11 @@ TTS_CUDA_SYNC=1 OMP_NUM_THREADS=$(nproc) build/gpu/tests/gpu/check_ops >"$OUT/ch
 rc=$?
 cat "$OUT/check-gpu.log"
 echo "gpu-check: check_ops exit $rc"
+# decode steps through tts_decode with CUDA graphs (TTS_CUDA_SYNC=1 above
+# turns them off)
+CHECK_ONLY=decode build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-graphs.log" 2>&1
+echo "gpu-check: decode with graphs, exit $?"
+cat "$OUT/check-gpu-graphs.log"
 # the other attention kernels (the tiled one for decode too, and the first
 # one), kept to check against
 [ -n "${QUICK:-}" ] || for k in tiled simple; do

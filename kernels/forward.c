@@ -16,6 +16,8 @@
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+static void graphs_free(tts_engine *e);
+
 static tts_w *
 wt(const tts_ops *o, const tts_tensor *t)
 {
@@ -187,6 +189,7 @@ tts_engine_free(tts_engine *e)
 		o->free(L->conv_state); o->free(L->ssm_state);
 	}
 	free(e->L);
+	graphs_free(e);
 	if (e->lm_head != e->embed)
 		o->weight_free(e->lm_head);
 	o->weight_free(e->embed);
@@ -309,39 +312,56 @@ mamba1(tts_engine *e, tts_engine_layer *L, int rows)
 	o->matmul(e->mix, L->out_proj, e->y, rows);
 }
 
+/* x = rmsnorm_post(h) is already in e->xn */
 static void
 mlp(tts_engine *e, tts_engine_layer *L, int rows)
 {
 	const tts_ops *o = e->ops;
 	int F = e->m->d_ff;
 	float *g = e->big, *u = g + (size_t)e->max_rows * F;
-	o->rmsnorm(e->xn, e->h, L->post_norm, rows, e->m->d_model, e->m->norm_eps);
 	o->matmul(g, L->gate, e->xn, rows);
 	o->matmul(u, L->up, e->xn, rows);
 	o->swiglu(g, g, u, rows, F);
 	o->matmul(e->mix, L->down, g, rows);
-	o->add(e->h, e->mix, (size_t)rows * e->m->d_model);
 }
 
-int
-tts_forward(tts_engine *e, const tts_step *st, int all_rows)
+/* The layers and the LM head over the uploaded batch (e->db): logits of
+ * the n_out rows of h listed in e->d_out.  Each residual add goes into
+ * the norm that follows it (add_rmsnorm). */
+static void
+layers_and_head(tts_engine *e, int rows, int n_out)
 {
 	const tts_ops *o = e->ops;
 	const tts_model *m = e->m;
-	int rows = batch_upload(e, st), D = m->d_model;
+	int D = m->d_model;
 	o->embed(e->h, e->embed, e->d_ids, rows);
 	for (int i = 0; i < m->n_layers; i++) {
 		tts_engine_layer *L = &e->L[i];
-		o->rmsnorm(e->xn, e->h, L->in_norm, rows, D, m->norm_eps);
+		if (i == 0)
+			o->rmsnorm(e->xn, e->h, L->in_norm, rows, D, m->norm_eps);
+		else      /* h += the last layer's mixer or MLP output */
+			o->add_rmsnorm(e->h, e->mix, e->xn, L->in_norm, rows, D, m->norm_eps);
 		switch (m->layers[i].mixer) {
 		case MIXER_ATTN: attention(e, L, rows); break;
 		case MIXER_MAMBA2: mamba2(e, L, rows); break;
 		case MIXER_MAMBA1: mamba1(e, L, rows); break;
 		}
-		o->add(e->h, e->mix, (size_t)rows * D);
-		if (m->layers[i].has_mlp)
+		if (m->layers[i].has_mlp) {
+			o->add_rmsnorm(e->h, e->mix, e->xn, L->post_norm, rows, D, m->norm_eps);
 			mlp(e, L, rows);
+		}
 	}
+	if (m->n_layers > 0)
+		o->add(e->h, e->mix, (size_t)rows * D);
+	o->gather_rows(e->xn, e->h, e->d_out, n_out, D);
+	o->rmsnorm(e->xn, e->xn, e->final_norm, n_out, D, m->norm_eps);
+	o->matmul(e->logits, e->lm_head, e->xn, n_out);
+}
+
+int
+tts_forward(tts_engine *e, const tts_step *st, int all_rows)
+{
+	int rows = batch_upload(e, st);
 	int n_out = st->out_rows ? st->n_out : all_rows ? rows : st->n_seqs;
 	int32_t *idx = e->hbuf + 4 * (size_t)e->max_rows;  /* reuse: pos is on the backend now */
 	if (st->out_rows)
@@ -353,11 +373,83 @@ tts_forward(tts_engine *e, const tts_step *st, int all_rows)
 		else
 			idx[s] = r + st->q_len[s] - 1;
 	}
-	o->upload(e->d_out, idx, n_out * sizeof(int32_t));
-	o->gather_rows(e->xn, e->h, e->d_out, n_out, D);
-	o->rmsnorm(e->xn, e->xn, e->final_norm, n_out, D, m->norm_eps);
-	o->matmul(e->logits, e->lm_head, e->xn, n_out);
+	e->ops->upload(e->d_out, idx, n_out * sizeof(int32_t));
+	e->dec_idx = 0;
+	layers_and_head(e, rows, n_out);
 	return n_out;
+}
+
+/* ---- decode steps, recorded as graphs ---- */
+
+/* the recorded body: one decode step of e->dec.rows sequences, then sampling */
+static void
+decode_body(void *ctx)
+{
+	tts_engine *e = ctx;
+	layers_and_head(e, e->dec.rows, e->dec.rows);
+	e->ops->sample(e->dec.tok, e->dec.lp, e->logits, e->dec.p, e->dec.rows, e->m->vocab);
+}
+
+static void
+graphs_free(tts_engine *e)
+{
+	for (int i = 0; i < e->n_graphs; i++)
+		if (e->graphs[i].g)
+			e->ops->graph_free(e->graphs[i].g);
+	e->n_graphs = 0;
+}
+
+void
+tts_decode(tts_engine *e, const tts_step *st, const tts_sample_params *p, int32_t *tok,
+	   float *logprob)
+{
+	const tts_ops *o = e->ops;
+	int n = st->n_seqs;
+	for (int s = 0; s < n; s++)
+		if (st->q_len[s] != 1)
+			eprintf("internal error: tts_decode: sequence %d has %d new tokens", s,
+				st->q_len[s]);
+	int rows = batch_upload(e, st);
+	if (e->dec_idx != n) {    /* the logits of every row, in order */
+		int32_t *idx = e->hbuf + 4 * (size_t)e->max_rows;
+		for (int i = 0; i < n; i++)
+			idx[i] = i;
+		o->upload(e->d_out, idx, n * sizeof(int32_t));
+		e->dec_idx = n;
+	}
+	/* launch shapes follow the context's bucket; the kernels read each
+	 * row's own position */
+	int cap = e->max_blocks * TTS_KV_BLOCK;
+	int bucket = (e->db.max_ctx + TTS_CTX_BUCKET - 1) / TTS_CTX_BUCKET * TTS_CTX_BUCKET;
+	e->db.max_ctx = bucket < cap ? bucket : cap;
+	e->dec = (tts_decode_args){ rows, p, tok, logprob };
+	if (!o->graph_capture) {
+		decode_body(e);
+		return;
+	}
+	tts_graph_entry *g = NULL;
+	for (int i = 0; i < e->n_graphs && !g; i++) {
+		tts_graph_entry *c = &e->graphs[i];
+		if (c->rows == rows && c->max_ctx == e->db.max_ctx && c->p == p && c->tok == tok &&
+		    c->lp == logprob)
+			g = c;
+	}
+	if (g && g->g && o->graph_launch(g->g))
+		return;
+	if (g && g->g) {          /* stale: record it again */
+		o->graph_free(g->g);
+		g->g = NULL;
+	}
+	if (!g) {   /* a new shape runs once as it is (scratch buffers grow), then is recorded */
+		if (e->n_graphs == TTS_GRAPHS)
+			graphs_free(e);
+		e->graphs[e->n_graphs++] = (tts_graph_entry){ rows, e->db.max_ctx, p, tok, logprob, NULL };
+		decode_body(e);
+		return;
+	}
+	g->g = o->graph_capture(decode_body, e);
+	if (!g->g || !o->graph_launch(g->g))
+		decode_body(e);
 }
 
 static void

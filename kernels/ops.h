@@ -77,6 +77,10 @@ typedef struct tts_ops {
 	void (*embed)(float *y, const tts_w *emb, const int32_t *ids, int rows);
 	/* y[r][i] = x[r][i] / sqrt(mean_j x[r][j]^2 + eps) * w[i]   (y may be x) */
 	void (*rmsnorm)(float *y, const float *x, const float *w, int rows, int dim, float eps);
+	/* h[r][i] += x[r][i], then y = rmsnorm(h) as above (the residual add
+	 * and the next norm in one pass; y must not overlap h or x) */
+	void (*add_rmsnorm)(float *h, const float *x, float *y, const float *w, int rows, int dim,
+			    float eps);
 	/* y[i] += x[i] */
 	void (*add)(float *y, const float *x, size_t n);
 	/* y[i][:] = x[idx[i]][:] for i < n (rows of width dim; idx in backend
@@ -150,6 +154,16 @@ typedef struct tts_ops {
 	/* bytes of backend memory free now, for sizing the KV cache and the
 	 * state slots (NULL: unknown, e.g. the CPU backend) */
 	size_t (*mem_free)(void);
+
+	/* Optional (NULL: none, as on the CPU): record fn(ctx) — ops on
+	 * buffers and with launch shapes that stay the same from call to call —
+	 * as a graph, to replay at the cost of one launch.  graph_capture
+	 * returns NULL when graphs are off; graph_launch runs the graph and
+	 * returns 1, or returns 0 and runs nothing when it went stale (a
+	 * scratch buffer of the backend moved since): record it again. */
+	void *(*graph_capture)(void (*fn)(void *), void *ctx);
+	int (*graph_launch)(void *g);
+	void (*graph_free)(void *g);
 } tts_ops;
 
 extern const tts_ops tts_cpu_ops;

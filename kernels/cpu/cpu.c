@@ -148,6 +148,13 @@ cpu_add(float *y, const float *x, size_t n)
 }
 
 static void
+cpu_add_rmsnorm(float *h, const float *x, float *y, const float *w, int rows, int dim, float eps)
+{
+	cpu_add(h, x, (size_t)rows * dim);
+	cpu_rmsnorm(y, h, w, rows, dim, eps);
+}
+
+static void
 cpu_add_bias(float *y, const float *b, int rows, int dim)
 {
 	for (int r = 0; r < rows; r++)
@@ -219,6 +226,7 @@ const tts_ops tts_cpu_ops = {
 	.zero = cpu_zero, .sync = cpu_sync,
 	.weight = cpu_weight, .vec = cpu_vec, .weight_free = cpu_weight_free,
 	.matmul = cpu_matmul, .embed = cpu_embed, .rmsnorm = cpu_rmsnorm,
+	.add_rmsnorm = cpu_add_rmsnorm,
 	.add = cpu_add, .gather_rows = cpu_gather_rows, .repeat_groups = cpu_repeat_groups,
 	.add_bias = cpu_add_bias, .swiglu = cpu_swiglu, .rope = cpu_rope,
 	.kv_alloc = cpu_kv_alloc, .kv_write = cpu_kv_write, .kv_copy_block = cpu_kv_copy_block,

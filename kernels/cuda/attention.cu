@@ -409,7 +409,7 @@ static void part_reserve(int n_split, int rows, int n_heads, int hd)
 {
 	size_t need = (size_t)n_split * rows * n_heads * hd;
 	if (n_split < 2 || need <= part_cap) return;
-	cudaCheck(cudaStreamSynchronize(tts_stream));
+	tts_scratch_grow();
 	if (part_o) cudaCheck(cudaFree(part_o));
 	if (part_ml) cudaCheck(cudaFree(part_ml));
 	part_cap = need + need / 2;

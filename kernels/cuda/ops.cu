@@ -3,9 +3,14 @@
  * projections through cuBLAS.
  *
  * Activations stay float32 as ops.h says.  cuBLAS wants both GEMM inputs in
- * bf16, so matmul first rounds x to bf16 into a scratch buffer (rows x in,
+ * bf16, so matmul reads x rounded to bf16 from a scratch buffer (rows x in,
  * small next to the weight it multiplies: at 128 rows and d 4096 it is 1 MB
- * against a 32 MB weight) and accumulates and writes float32. */
+ * against a 32 MB weight) and accumulates and writes float32.  The kernels
+ * whose output the next matmuls read (the norms, SwiGLU) write that bf16
+ * copy themselves (tts_act below), so matmul converts only other inputs
+ * (attention's output, Mamba-1's dt rank) — once for several matmuls of one
+ * x.  Decode steps can be recorded as CUDA graphs and replayed
+ * (graph_capture / graph_launch; TTS_CUDA_GRAPHS=0 turns them off). */
 #include <cstring>
 #include <cuda_fp16.h>
 #include "common.cuh"
@@ -32,14 +37,38 @@ void tts_cublas_check(cublasStatus_t s, const char *call, const char *file, int 
 
 static int debug_sync = -1;
 
+static int env_on(const char *name, int dflt)
+{
+	const char *e = getenv(name);
+	return e && *e ? strcmp(e, "0") != 0 : dflt;
+}
+
 void tts_launch_check(const char *file, int line)
 {
+	tts_act_forget();     /* the kernel may have rewritten the bf16 copy's source */
 	tts_cuda_check(cudaGetLastError(), "kernel launch", file, line);
-	if (debug_sync < 0) {
-		const char *e = getenv("TTS_CUDA_SYNC");
-		debug_sync = e && *e && strcmp(e, "0") != 0;
-	}
+	if (debug_sync < 0) debug_sync = env_on("TTS_CUDA_SYNC", 0);
 	if (debug_sync) tts_cuda_check(cudaStreamSynchronize(tts_stream), "kernel run", file, line);
+}
+
+/* Scratch buffers the ops keep (the bf16 activation, attention's partial
+ * results, ...) grow on demand, waiting for the stream first; a graph
+ * records their addresses, so every move bumps the epoch and graphs of an
+ * older epoch are not replayed.  Growing while a graph is being recorded
+ * would wait inside the capture: the engine runs each step shape once
+ * before recording it, so it does not happen. */
+unsigned tts_scratch_epoch;
+
+void tts_scratch_grow(void)
+{
+	cudaStreamCaptureStatus st;
+	cudaCheck(cudaStreamIsCapturing(tts_stream, &st));
+	if (st != cudaStreamCaptureStatusNone) {
+		fprintf(stderr, "tts: internal error: a CUDA scratch buffer grows during graph capture\n");
+		exit(1);
+	}
+	cudaCheck(cudaStreamSynchronize(tts_stream));
+	tts_scratch_epoch++;
 }
 
 /* ---- memory ---- */
@@ -64,6 +93,7 @@ static void cu_free(void *p) { if (p) cudaCheck(cudaFree(p)); }
  * source may be reused, so the caller can free src at once. */
 static void cu_upload(void *dst, const void *src, size_t n)
 {
+	tts_act_forget();
 	cudaCheck(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, tts_stream));
 }
 
@@ -75,10 +105,15 @@ static void cu_download(void *dst, const void *src, size_t n)
 
 static void cu_copy(void *dst, const void *src, size_t n)
 {
+	tts_act_forget();
 	cudaCheck(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, tts_stream));
 }
 
-static void cu_zero(void *dst, size_t n) { cudaCheck(cudaMemsetAsync(dst, 0, n, tts_stream)); }
+static void cu_zero(void *dst, size_t n)
+{
+	tts_act_forget();
+	cudaCheck(cudaMemsetAsync(dst, 0, n, tts_stream));
+}
 static void cu_sync(void) { cudaCheck(cudaStreamSynchronize(tts_stream)); }
 
 static size_t cu_mem_free(void)
@@ -169,8 +204,25 @@ static void cu_weight_free(tts_w *w)
 
 /* ---- projections ---- */
 
-static bf16 *xbf;                 /* scratch: x rounded to bf16 */
+/* The bf16 copy of one float32 activation (src, n floats) in xbf. */
+static bf16 *xbf;
 static size_t xbf_cap;
+static const float *act_src;
+static size_t act_n;
+
+bf16 *tts_act_reserve(size_t n)
+{
+	if (n > xbf_cap) {
+		tts_scratch_grow();
+		cu_free(xbf);
+		xbf_cap = n + n / 4;
+		xbf = (bf16 *)cu_alloc(xbf_cap * sizeof(bf16));
+	}
+	return xbf;
+}
+
+void tts_act_set(const float *src, size_t n) { act_src = src, act_n = n; }
+void tts_act_forget(void) { act_src = NULL; }
 
 __global__ void f32_to_bf16_kernel(bf16 *dst, const float *src, size_t n)
 {
@@ -185,23 +237,21 @@ __global__ void f32_to_bf16_kernel(bf16 *dst, const float *src, size_t n)
 	}
 }
 
-static bf16 *to_bf16_scratch(const float *x, size_t n)
+/* x rounded to bf16: the copy a norm or an earlier matmul left, else a conversion */
+static const bf16 *act_bf16(const float *x, size_t n)
 {
-	if (n > xbf_cap) {
-		cu_sync();
-		cu_free(xbf);
-		xbf_cap = n + n / 4;
-		xbf = (bf16 *)cu_alloc(xbf_cap * sizeof(bf16));
-	}
+	if (x == act_src && n == act_n) return xbf;
+	bf16 *d = tts_act_reserve(n);
 	/* the vector path needs 16-byte aligned rows of floats; cudaMalloc'd
 	 * activations are, and the scalar tail covers the rest */
 	if (((uintptr_t)x & 15) == 0) {
-		f32_to_bf16_kernel<<<cdiv(cdiv(n, 4), 256), 256, 0, tts_stream>>>(xbf, x, n);
+		f32_to_bf16_kernel<<<cdiv(cdiv(n, 4), 256), 256, 0, tts_stream>>>(d, x, n);
 	} else {
-		to_bf16_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(xbf, x, n);
+		to_bf16_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(d, x, n);
 	}
 	launchCheck();
-	return xbf;
+	tts_act_set(x, n);
+	return d;
 }
 
 /* y[r][o] = sum_i x[r][i] W[o][i].  Column-major view: y^T (out x rows) =
@@ -209,11 +259,57 @@ static bf16 *to_bf16_scratch(const float *x, size_t n)
 void cu_matmul(float *y, const tts_w *w, const float *x, int rows)
 {
 	if (rows <= 0) return;
-	const bf16 *xb = to_bf16_scratch(x, (size_t)rows * w->in);
+	const size_t n = (size_t)rows * w->in;
+	const bf16 *xb = act_bf16(x, n);
 	const float one = 1.f, zero = 0.f;
 	cublasCheck(cublasGemmEx(tts_cublas, CUBLAS_OP_T, CUBLAS_OP_N, w->out, rows, w->in, &one,
 				 w->d, CUDA_R_16BF, w->in, xb, CUDA_R_16BF, w->in, &zero,
 				 y, CUDA_R_32F, w->out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+	if (y < x + n && x < y + (size_t)rows * w->out) tts_act_forget();
+}
+
+/* ---- CUDA graphs ---- */
+
+struct cu_graph {
+	cudaGraphExec_t exec;
+	unsigned epoch;
+};
+
+static void *cu_graph_capture(void (*fn)(void *), void *ctx)
+{
+	static int on = -1;
+	if (on < 0) on = env_on("TTS_CUDA_GRAPHS", 1) && !env_on("TTS_CUDA_SYNC", 0);
+	if (!on) return NULL;
+	const unsigned epoch = tts_scratch_epoch;
+	cudaGraph_t g;
+	tts_act_forget();
+	cudaCheck(cudaStreamBeginCapture(tts_stream, cudaStreamCaptureModeRelaxed));
+	fn(ctx);
+	cudaCheck(cudaStreamEndCapture(tts_stream, &g));
+	tts_act_forget();     /* nothing ran: the scratch holds what it held before */
+	cu_graph *h = (cu_graph *)calloc(1, sizeof *h);
+	if (!h) { fprintf(stderr, "tts: out of memory\n"); exit(1); }
+	cudaCheck(cudaGraphInstantiate(&h->exec, g, 0));
+	cudaCheck(cudaGraphDestroy(g));
+	h->epoch = epoch;
+	return h;
+}
+
+static int cu_graph_launch(void *p)
+{
+	cu_graph *h = (cu_graph *)p;
+	if (h->epoch != tts_scratch_epoch) return 0;
+	tts_act_forget();
+	cudaCheck(cudaGraphLaunch(h->exec, tts_stream));
+	return 1;
+}
+
+static void cu_graph_free(void *p)
+{
+	cu_graph *h = (cu_graph *)p;
+	if (!h) return;
+	cudaCheck(cudaGraphExecDestroy(h->exec));
+	free(h);
 }
 
 /* ---- the table ---- */
@@ -271,6 +367,11 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	cublasCheck(cublasCreate(&tts_cublas));
 	cublasCheck(cublasSetStream(tts_cublas, tts_stream));
 	cublasCheck(cublasSetMathMode(tts_cublas, CUBLAS_DEFAULT_MATH));
+	/* a fixed workspace: cuBLAS then allocates nothing while a graph records */
+	static void *ws;
+	const size_t ws_bytes = (size_t)32 << 20;
+	cudaCheck(cudaMalloc(&ws, ws_bytes));
+	cublasCheck(cublasSetWorkspace(tts_cublas, ws, ws_bytes));
 
 	tts_ops *o = &cuda_table;
 	o->name = "cuda";
@@ -287,6 +388,7 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	o->matmul = cu_matmul;
 	o->embed = cu_embed;
 	o->rmsnorm = cu_rmsnorm;
+	o->add_rmsnorm = cu_add_rmsnorm;
 	o->add = cu_add;
 	o->gather_rows = cu_gather_rows;
 	o->repeat_groups = cu_repeat_groups;
@@ -306,6 +408,9 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	o->state_zero = cu_state_zero;
 	o->sample = cu_sample;
 	o->mem_free = cu_mem_free;
+	o->graph_capture = cu_graph_capture;
+	o->graph_launch = cu_graph_launch;
+	o->graph_free = cu_graph_free;
 	ready = device;
 	return o;
 }

@@ -498,7 +498,7 @@ void cu_sample(int32_t *tok, float *logprob, const float *logits, const tts_samp
 	const tts_sample_params *dp = p;
 	if (at.type != cudaMemoryTypeDevice) {
 		if (rows > dparams_cap) {
-			cudaCheck(cudaStreamSynchronize(tts_stream));
+			tts_scratch_grow();
 			if (dparams) cudaCheck(cudaFree(dparams));
 			dparams_cap = rows < 256 ? 256 : rows;
 			cudaCheck(cudaMalloc(&dparams, dparams_cap * sizeof *dparams));

@@ -1,7 +1,8 @@
 /* bench_ops.c — the GPU's ceilings and the CUDA ops' times at the shapes of
  * an 8B decode step, in one run (bench/gpu-bench.sh): device copy bandwidth,
- * the bf16 matmul rate (cuBLAS through ops->matmul, float32 x rounded to
- * bf16 included) by batch rows, then each op of a decode step at batch B
+ * the bf16 matmul rate (cuBLAS through ops->matmul; x is rounded to bf16
+ * by the first call only, as after a norm, which writes the bf16 copy) by
+ * batch rows, then each op of a decode step at batch B
  * (default 128) and context ~ 200 + 768/2, and the Llama-3-8B decode step
  * they add up to (ops launched back to back, no CUDA graph).
  * Usage: bench_ops [B] */

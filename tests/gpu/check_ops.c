@@ -311,8 +311,20 @@ check_rows_ops(int rows, int dim)
 	G->swiglu(xg2, xg2, ug, rows, dim);
 	cmp("swiglu y=g", sh, xc, xg2, n, 1e-5, 0);
 
-	free(x); free(u); free(w); free(yc); C->free(xc);
-	G->free(xg); G->free(ug); G->free(wg); G->free(yg); G->free(xg2);
+	/* the residual add and the next norm in one pass */
+	float *hc = cdup(x, n * 4), *hg = gdup(x, n * 4);
+	gpoison_into(yg, n);
+	C->add_rmsnorm(hc, u, yc, w, rows, dim, 1e-5f);
+	G->add_rmsnorm(hg, ug, yg, wg, rows, dim, 1e-5f);
+	cmp("add_rmsnorm h", sh, hc, hg, n, 1e-6, 0);
+	cmp("add_rmsnorm", sh, yc, yg, n, 1e-5, 0);
+	float *tg = gpoison(n);
+	GTIME(us, G->add_rmsnorm(xg2, ug, tg, wg, rows, dim, 1e-5f));
+	verdict("add_rmsnorm", "time", 0, 0, us, 1);
+	G->free(tg);
+
+	free(x); free(u); free(w); free(yc); C->free(xc); C->free(hc);
+	G->free(xg); G->free(ug); G->free(wg); G->free(yg); G->free(xg2); G->free(hg);
 }
 
 static void
@@ -990,6 +1002,77 @@ check_forward(enum synth_kind kind)
 	free(lc); free(lg);
 }
 
+/* ---- decode steps through tts_decode (run once, then recorded as a graph
+ * and replayed, as tts-generate does) against tts_forward + sample with
+ * every op launched on its own: the same logits but for the attention's
+ * launch shape (the context bucket: 1e-5), the same tokens ---- */
+
+static void
+check_decode(enum synth_kind kind)
+{
+	enum { n = 5, P = 7, steps = 6 };
+	tts_model *m = tts_model_synthetic(kind, 64, 88172645463325252ull);
+	int V = m->vocab;
+	tts_engine *ea = tts_engine_new(G, m, 64, n, 64, 128);
+	tts_engine *eb = tts_engine_new(G, m, 64, n, 64, 128);
+	int32_t blk[n][8], ids[n * P], q[n], c[n], sl[n], cur[n], ta[n], tb[n];
+	const int32_t *bl[n];
+	tts_sample_params p[n];
+	for (int s = 0; s < n; s++) {
+		for (int j = 0; j < 8; j++)
+			blk[s][j] = s * 8 + j;
+		for (int i = 0; i < P; i++)
+			ids[s * P + i] = (s * 13 + i * 7 + 3) % V;
+		bl[s] = blk[s], q[s] = c[s] = P, sl[s] = s;
+		p[s] = (tts_sample_params){ .temperature = 0.9f, .top_p = 0.9f, .top_k = s == 2 ? 5 : 0,
+					    .sample = s };
+		philox_key(7, "decode", 6, p[s].key);
+		tts_engine_slot_zero(ea, s);
+		tts_engine_slot_zero(eb, s);
+	}
+	tts_step st = { .n_seqs = n, .ids = ids, .q_len = q, .ctx_len = c, .slot = sl, .blocks = bl };
+	tts_forward(ea, &st, 0);
+	tts_forward(eb, &st, 0);
+	tts_sample_params *dp = G->alloc(sizeof p);
+	int32_t *dta = G->alloc(sizeof ta), *dtb = G->alloc(sizeof tb);
+	float *dla = G->alloc(n * 4), *dlb = G->alloc(n * 4);
+	float *la = emalloc((size_t)n * V * 4), *lb = emalloc((size_t)n * V * 4);
+	double worst = 0;
+	int same = 0;
+	for (int s = 0; s < n; s++)
+		cur[s] = (s * 5 + 1) % V;
+	for (int t = 0; t < steps; t++) {
+		for (int s = 0; s < n; s++)
+			q[s] = 1, c[s]++, p[s].step = t;
+		st.ids = cur;
+		G->upload(dp, p, sizeof p);
+		gpoison_into(ea->logits, (size_t)n * V);
+		tts_decode(ea, &st, dp, dta, dla);
+		tts_forward(eb, &st, 0);
+		G->sample(dtb, dlb, eb->logits, p, n, V);
+		G->download(la, ea->logits, (size_t)n * V * 4);
+		G->download(lb, eb->logits, (size_t)n * V * 4);
+		G->download(ta, dta, sizeof ta);
+		G->download(tb, dtb, sizeof tb);
+		worst = fmax(worst, rel_err(la, lb, (size_t)n * V));
+		for (int s = 0; s < n; s++) {
+			same += ta[s] == tb[s];
+			cur[s] = tb[s];
+		}
+	}
+	const char *ge = getenv("TTS_CUDA_GRAPHS"), *se = getenv("TTS_CUDA_SYNC");
+	int on = G->graph_capture && !(ge && !strcmp(ge, "0")) && !(se && *se && strcmp(se, "0"));
+	char sh[96];
+	snprintf(sh, sizeof sh, "%s %d seqs x %d steps, graphs %s: tokens %d/%d same",
+		 synth_kind_name[kind], n, steps, on ? "on" : "off", same, n * steps);
+	verdict("decode", sh, worst, 1e-5, 0, worst <= 1e-5 && same == n * steps);
+	G->free(dp); G->free(dta); G->free(dtb); G->free(dla); G->free(dlb);
+	free(la); free(lb);
+	tts_engine_free(ea);
+	tts_engine_free(eb);
+	tts_model_synthetic_free(m);
+}
+
 /* ---- the fixtures (tests/fixtures/models/NAME): the GPU engine against the
  * CPU engine and the reference logits, and the greedy continuation ---- */
 
@@ -1218,6 +1301,9 @@ main(int argc, char **argv)
 	if (want("forward"))
 		for (int k = SYN_LLAMA; k <= SYN_BAMBA; k++)
 			check_forward(k);
+	if (want("decode"))
+		for (int k = SYN_LLAMA; k <= SYN_BAMBA; k++)
+			check_decode(k);
 	if (want("fixture"))
 		check_fixtures();
 	printf("check-gpu: %d passed, %d failed (%.1f s)\n", n_pass, n_fail, now() - t_start);
