@@ -12,6 +12,7 @@
  * x.  Decode steps can be recorded as CUDA graphs and replayed
  * (graph_capture / graph_launch; TTS_CUDA_GRAPHS=0 turns them off). */
 #include <cstring>
+#include <cublasLt.h>
 #include <cuda_fp16.h>
 #include "common.cuh"
 
@@ -254,6 +255,103 @@ static const bf16 *act_bf16(const float *x, size_t n)
 	return d;
 }
 
+/* Decode GEMMs are skinny (rows <= a few hundred against a weight of
+ * millions): the kernel cuBLAS picks by default leaves bandwidth unused at
+ * some shapes, so each (out, in, rows) with rows <= LT_TUNE_ROWS gets the
+ * fastest of cuBLASLt's heuristic candidates and cublasGemmEx, timed once
+ * on first use (never while a graph records: the engine runs each shape
+ * once before); larger shapes take the heuristic's first.
+ * TTS_CUBLASLT=0: cublasGemmEx always. */
+#define LT_TUNE_ROWS 256
+#define LT_CANDIDATES 8
+
+struct lt_plan {
+	int out, in, rows, ok;         /* ok 0: no candidate, GemmEx */
+	cublasLtMatmulDesc_t op;
+	cublasLtMatrixLayout_t a, b, c;
+	cublasLtMatmulAlgo_t algo;
+};
+
+static cublasLtHandle_t lt;
+static void *lt_ws;
+static const size_t lt_ws_bytes = (size_t)32 << 20;
+static lt_plan *plans;
+static int n_plans, cap_plans, lt_on = -1;
+
+static void gemm_ex(float *y, const tts_w *w, const bf16 *xb, int rows)
+{
+	const float one = 1.f, zero = 0.f;
+	cublasCheck(cublasGemmEx(tts_cublas, CUBLAS_OP_T, CUBLAS_OP_N, w->out, rows, w->in, &one,
+				 w->d, CUDA_R_16BF, w->in, xb, CUDA_R_16BF, w->in, &zero, y,
+				 CUDA_R_32F, w->out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+static int lt_run(const lt_plan *p, const cublasLtMatmulAlgo_t *algo, float *y, const bf16 *w,
+		  const bf16 *xb)
+{
+	const float one = 1.f, zero = 0.f;
+	return cublasLtMatmul(lt, p->op, &one, w, p->a, xb, p->b, &zero, y, p->c, y, p->c, algo,
+			      lt_ws, lt_ws_bytes, tts_stream) == CUBLAS_STATUS_SUCCESS;
+}
+
+/* the plan of this shape, made (and tuned) on first use; NULL: use GemmEx */
+static const lt_plan *lt_plan_for(const tts_w *w, int rows, float *y, const bf16 *xb)
+{
+	for (int i = 0; i < n_plans; i++)
+		if (plans[i].out == w->out && plans[i].in == w->in && plans[i].rows == rows)
+			return plans[i].ok ? &plans[i] : NULL;
+	if (n_plans == cap_plans) {
+		cap_plans = cap_plans ? 2 * cap_plans : 64;
+		plans = (lt_plan *)realloc(plans, cap_plans * sizeof *plans);
+		if (!plans) { fprintf(stderr, "tts: out of memory\n"); exit(1); }
+	}
+	lt_plan p = { w->out, w->in, rows, 0 };
+	const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+	cublasCheck(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+	cublasCheck(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+	cublasCheck(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+	cublasCheck(cublasLtMatrixLayoutCreate(&p.a, CUDA_R_16BF, w->in, w->out, w->in));
+	cublasCheck(cublasLtMatrixLayoutCreate(&p.b, CUDA_R_16BF, w->in, rows, w->in));
+	cublasCheck(cublasLtMatrixLayoutCreate(&p.c, CUDA_R_32F, w->out, rows, w->out));
+	cublasLtMatmulPreference_t pref;
+	cublasCheck(cublasLtMatmulPreferenceCreate(&pref));
+	cublasCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+							 &lt_ws_bytes, sizeof lt_ws_bytes));
+	cublasLtMatmulHeuristicResult_t res[LT_CANDIDATES];
+	int n = 0;
+	if (cublasLtMatmulAlgoGetHeuristic(lt, p.op, p.a, p.b, p.c, p.c, pref, LT_CANDIDATES, res, &n)
+	    != CUBLAS_STATUS_SUCCESS)
+		n = 0;
+	cublasCheck(cublasLtMatmulPreferenceDestroy(pref));
+	cudaStreamCaptureStatus cap;
+	cudaCheck(cudaStreamIsCapturing(tts_stream, &cap));
+	int best = 0;     /* -1: GemmEx was faster */
+	if (n > 0 && rows <= LT_TUNE_ROWS && cap == cudaStreamCaptureStatusNone) {
+		cudaEvent_t e0, e1;
+		cudaCheck(cudaEventCreate(&e0));
+		cudaCheck(cudaEventCreate(&e1));
+		float best_ms = 1e30f;
+		for (int i = -1; i < n; i++) {    /* -1: GemmEx; each after a warm-up call */
+			int ok = 1;
+			for (int k = 0; k < 4; k++) {
+				if (k == 1) cudaCheck(cudaEventRecord(e0, tts_stream));
+				if (i < 0) gemm_ex(y, w, xb, rows);
+				else ok &= lt_run(&p, &res[i].algo, y, w->d, xb);
+			}
+			cudaCheck(cudaEventRecord(e1, tts_stream));
+			cudaCheck(cudaEventSynchronize(e1));
+			float ms;
+			cudaCheck(cudaEventElapsedTime(&ms, e0, e1));
+			if (ok && ms < best_ms) best_ms = ms, best = i;
+		}
+		cudaCheck(cudaEventDestroy(e0));
+		cudaCheck(cudaEventDestroy(e1));
+	}
+	if (n > 0 && best >= 0) p.algo = res[best].algo, p.ok = 1;
+	plans[n_plans++] = p;
+	return p.ok ? &plans[n_plans - 1] : NULL;
+}
+
 /* y[r][o] = sum_i x[r][i] W[o][i].  Column-major view: y^T (out x rows) =
  * W^T-as-stored (op T of the in x out column-major matrix) times x^T. */
 void cu_matmul(float *y, const tts_w *w, const float *x, int rows)
@@ -261,10 +359,9 @@ void cu_matmul(float *y, const tts_w *w, const float *x, int rows)
 	if (rows <= 0) return;
 	const size_t n = (size_t)rows * w->in;
 	const bf16 *xb = act_bf16(x, n);
-	const float one = 1.f, zero = 0.f;
-	cublasCheck(cublasGemmEx(tts_cublas, CUBLAS_OP_T, CUBLAS_OP_N, w->out, rows, w->in, &one,
-				 w->d, CUDA_R_16BF, w->in, xb, CUDA_R_16BF, w->in, &zero,
-				 y, CUDA_R_32F, w->out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+	if (lt_on < 0) lt_on = env_on("TTS_CUBLASLT", 1);
+	const lt_plan *p = lt_on ? lt_plan_for(w, rows, y, xb) : NULL;
+	if (!p || !lt_run(p, &p->algo, y, w->d, xb)) gemm_ex(y, w, xb, rows);
 	if (y < x + n && x < y + (size_t)rows * w->out) tts_act_forget();
 }
 
@@ -372,6 +469,8 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	const size_t ws_bytes = (size_t)32 << 20;
 	cudaCheck(cudaMalloc(&ws, ws_bytes));
 	cublasCheck(cublasSetWorkspace(tts_cublas, ws, ws_bytes));
+	cublasCheck(cublasLtCreate(&lt));
+	cudaCheck(cudaMalloc(&lt_ws, lt_ws_bytes));
 
 	tts_ops *o = &cuda_table;
 	o->name = "cuda";
