@@ -13,6 +13,8 @@
 typedef struct {
 	tts_w *wq, *wk, *wv, *wo, *in_proj, *out_proj, *gate, *up, *down;
 	tts_w *m1_x, *m1_z, *m1_B, *m1_C, *m1_dt_down, *m1_dt_w;
+	tts_w *wqkv, *gate_up;          /* packed q|k|v, gate|up (wq..wv, gate, up NULL) */
+	float *bqkv;
 	float *in_norm, *post_norm, *bq, *bk, *bv, *bo;
 	float *conv_w, *conv_b, *dt_bias, *A_log, *D, *gnorm, *m1_dt_b;
 	int in_w;                       /* Mamba2: in_proj rows (its output width) */
@@ -49,7 +51,7 @@ typedef struct {
 	float *final_norm, *inv_freq;
 	tts_engine_layer *L;
 	/* scratch in backend memory */
-	float *h, *xn, *big, *mix, *y, *y2, *logits;
+	float *h, *xn, *big, *mix, *y, *y2, *logits, *pk;
 	int32_t *d_ids, *d_out;
 	tts_batch hb, db;      /* host batch arrays, backend copies */
 	int32_t *hbuf, *dbuf;  /* one buffer each, carved into the batch arrays */

@@ -55,6 +55,11 @@ typedef struct {
 
 typedef struct tts_ops {
 	const char *name;
+	/* 1: the forward packs q|k|v and gate|up into one matrix each (one GEMM
+	 * instead of three or two; weight() must copy the data, since the
+	 * packed host copy is freed); 0: separate matrices (the CPU, whose
+	 * weight() may keep a pointer to float32 data) */
+	int pack;
 
 	/* memory */
 	void *(*alloc)(size_t bytes);             /* fatal when short */
@@ -95,6 +100,15 @@ typedef struct tts_ops {
 	void (*add_bias)(float *y, const float *b, int rows, int dim);
 	/* y[r][i] = silu(g[r][i]) * u[r][i]; y may be g */
 	void (*swiglu)(float *y, const float *g, const float *u, int rows, int dim);
+	/* y[r][i] = silu(gu[r][i]) * gu[r][dim + i]: SwiGLU of the packed
+	 * [gate | up] projection (y must not overlap gu) */
+	void (*swiglu_gu)(float *y, const float *gu, int rows, int dim);
+	/* q[r], k[r], v[r] = the three parts of the packed row qkv[r] (widths
+	 * n_heads*head_dim, n_kv*head_dim, n_kv*head_dim), then rope as below
+	 * on q and k (none when inv_freq is NULL); outputs dense */
+	void (*split_rope)(float *q, float *k, float *v, const float *qkv, const int32_t *pos,
+			   int rows, int n_heads, int n_kv, int head_dim, int rot_dim,
+			   const float *inv_freq);
 	/* rotate-half RoPE on the first rot_dim dims of each head, pairs
 	 * (i, i + rot_dim/2), angle pos[r] * inv_freq[i] */
 	void (*rope)(float *x, const int32_t *pos, int rows, int heads, int head_dim,

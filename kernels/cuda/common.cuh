@@ -102,6 +102,9 @@ void cu_gather_rows(float *y, const float *x, const int32_t *idx, int n, int dim
 void cu_repeat_groups(float *y, const float *x, int rows, int groups, int width, int rep);
 void cu_add_bias(float *y, const float *b, int rows, int dim);
 void cu_swiglu(float *y, const float *g, const float *u, int rows, int dim);
+void cu_swiglu_gu(float *y, const float *gu, int rows, int dim);
+void cu_split_rope(float *q, float *k, float *v, const float *qkv, const int32_t *pos, int rows,
+		   int n_heads, int n_kv, int head_dim, int rot_dim, const float *inv_freq);
 void cu_rope(float *x, const int32_t *pos, int rows, int heads, int head_dim, int rot_dim,
 	     const float *inv_freq);
 void cu_gated_rmsnorm(float *y, const float *x, const float *z, int ldz, const float *w,

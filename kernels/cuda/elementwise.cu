@@ -109,6 +109,65 @@ void cu_swiglu(float *y, const float *g, const float *u, int rows, int dim)
 	tts_act_set(y, n);
 }
 
+/* SwiGLU of the packed [gate | up] rows, with the bf16 copy for down_proj */
+__global__ void swiglu_gu_kernel(float *y, bf16 *yb, const float *gu, size_t n, int dim)
+{
+	size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (i >= n) return;
+	const float *g = gu + i / dim * 2 * dim + i % dim;
+	float v = silu_f(g[0]) * g[dim];
+	y[i] = v;
+	yb[i] = __float2bfloat16_rn(v);
+}
+
+void cu_swiglu_gu(float *y, const float *gu, int rows, int dim)
+{
+	size_t n = (size_t)rows * dim;
+	if (!n) return;
+	bf16 *yb = tts_act_reserve(n);
+	swiglu_gu_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(y, yb, gu, n, dim);
+	launchCheck();
+	tts_act_set(y, n);
+}
+
+/* The packed q|k|v rows split into dense q, k, v, with RoPE on q and k as
+ * rope_kernel computes it.  One thread per element of a packed row. */
+__global__ void split_rope_kernel(float *q, float *k, float *v, const float *qkv,
+				  const int32_t *pos, int rows, int hq, int hk, int hd, int rot,
+				  const float *inv_freq)
+{
+	const int qd = hq * hd, kvd = hk * hd, w = qd + 2 * kvd;
+	size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (t >= (size_t)rows * w) return;
+	const int r = (int)(t / w), j = (int)(t % w);
+	const float *src = qkv + (size_t)r * w;
+	if (j >= qd + kvd) {
+		v[(size_t)r * kvd + j - qd - kvd] = src[j];
+		return;
+	}
+	float *dst = j < qd ? q + (size_t)r * qd + j : k + (size_t)r * kvd + j - qd;
+	const int d = j % hd, half = rot / 2;
+	if (!inv_freq || d >= rot) {
+		*dst = src[j];
+		return;
+	}
+	const int i = d < half ? d : d - half, h0 = j - d;   /* pair (i, i + half) of the head */
+	float s, c;
+	sincosf((float)pos[r] * inv_freq[i], &s, &c);
+	const float x0 = src[h0 + i], x1 = src[h0 + i + half];
+	*dst = d < half ? x0 * c - x1 * s : x1 * c + x0 * s;
+}
+
+void cu_split_rope(float *q, float *k, float *v, const float *qkv, const int32_t *pos, int rows,
+		   int n_heads, int n_kv, int head_dim, int rot_dim, const float *inv_freq)
+{
+	size_t n = (size_t)rows * (n_heads + 2 * n_kv) * head_dim;
+	if (!n) return;
+	split_rope_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(q, k, v, qkv, pos, rows, n_heads,
+							       n_kv, head_dim, rot_dim, inv_freq);
+	launchCheck();
+}
+
 /* Rotate-half RoPE: pairs (i, i + rot/2) of each head's first rot dims,
  * angle pos * inv_freq[i] rounded to float32 first, as transformers (and
  * the CPU backend) compute it; sincosf reduces large angles exactly.  One

@@ -474,6 +474,7 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 
 	tts_ops *o = &cuda_table;
 	o->name = "cuda";
+	o->pack = 1;        /* cu_weight converts into device memory: a copy */
 	o->alloc = cu_alloc;
 	o->free = cu_free;
 	o->upload = cu_upload;
@@ -493,6 +494,8 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	o->repeat_groups = cu_repeat_groups;
 	o->add_bias = cu_add_bias;
 	o->swiglu = cu_swiglu;
+	o->swiglu_gu = cu_swiglu_gu;
+	o->split_rope = cu_split_rope;
 	o->rope = cu_rope;
 	o->kv_alloc = cu_kv_alloc;
 	o->kv_write = cu_kv_write;

@@ -311,6 +311,21 @@ check_rows_ops(int rows, int dim)
 	G->swiglu(xg2, xg2, ug, rows, dim);
 	cmp("swiglu y=g", sh, xc, xg2, n, 1e-5, 0);
 
+	/* SwiGLU of packed [gate | up] rows: x as the gate, u as the up half */
+	float *gu = emalloc(2 * n * 4);
+	for (int r = 0; r < rows; r++) {
+		memcpy(gu + (size_t)r * 2 * dim, x + (size_t)r * dim, dim * 4);
+		memcpy(gu + (size_t)r * 2 * dim + dim, u + (size_t)r * dim, dim * 4);
+	}
+	float *gug = gdup(gu, 2 * n * 4);
+	gpoison_into(yg, n);
+	C->swiglu_gu(yc, gu, rows, dim);
+	G->swiglu_gu(yg, gug, rows, dim);
+	GTIME(us, G->swiglu_gu(yg, gug, rows, dim));
+	cmp("swiglu_gu", sh, yc, yg, n, 1e-5, us);
+	free(gu);
+	G->free(gug);
+
 	/* the residual add and the next norm in one pass */
 	float *hc = cdup(x, n * 4), *hg = gdup(x, n * 4);
 	gpoison_into(yg, n);
@@ -379,6 +394,25 @@ check_rope(int rows, int heads, int hd, int rot, double theta, int maxpos)
 	char sh[96];
 	snprintf(sh, sizeof sh, "rows %d heads %d hd %d rot %d pos<=%d", rows, heads, hd, rot, maxpos);
 	cmp("rope", sh, x, xg, n, 1e-5, 0);
+
+	/* split_rope: packed q|k|v rows (heads q heads, heads/4 + 1 kv heads) */
+	int hk = heads / 4 + 1;
+	size_t w = (size_t)(heads + 2 * hk) * hd, qn = (size_t)rows * heads * hd;
+	size_t kn = (size_t)rows * hk * hd;
+	float *pk = rnd(rows * w, 0, 1, 0), *pkg = gdup(pk, rows * w * 4);
+	float *qc = emalloc(qn * 4), *kc = emalloc(kn * 4), *vc = emalloc(kn * 4);
+	float *qg = gpoison(qn), *kg = gpoison(kn), *vg = gpoison(kn);
+	for (int with = 1; with >= 0; with--) {
+		C->split_rope(qc, kc, vc, pk, pos, rows, heads, hk, hd, rot, with ? inv : NULL);
+		G->split_rope(qg, kg, vg, pkg, pg, rows, heads, hk, hd, rot, with ? ig : NULL);
+		snprintf(sh, sizeof sh, "rows %d heads %d+%d hd %d rot %d%s", rows, heads, hk, hd, rot,
+			 with ? "" : " no rope");
+		cmp("split_rope q", sh, qc, qg, qn, 1e-5, 0);
+		cmp("split_rope k", sh, kc, kg, kn, 1e-5, 0);
+		cmp("split_rope v", sh, vc, vg, kn, 0, 0);
+	}
+	free(pk); free(qc); free(kc); free(vc);
+	G->free(pkg); G->free(qg); G->free(kg); G->free(vg);
 	free(x); free(inv); free(pos); G->free(xg); G->free(ig); G->free(pg);
 }
 
