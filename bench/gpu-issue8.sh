@@ -3,9 +3,10 @@
 #  1. QUICK=1 bench/gpu-check.sh: build, check_ops (every op against the CPU,
 #     sampling token for token), the decode steps with CUDA graphs, tts-generate
 #     cuda vs cpu, bench_ops 128, bench_step 128 (llama, mil2);
-#  2. bench_step 1 (llama) and bench_step 128 llama with cublasGemmEx alone
-#     (TTS_CUBLASLT=0), for the batch-1 figure and the cuBLASLt choice;
-#  3. bench/gpu-e2.sh (E2_MODELS, default llama) in what is left of BUDGET.
+#  2. bench/gpu-e2.sh (E2_MODELS, default llama) in what is left of BUDGET
+#     but 45 s;
+#  3. in those: bench_step 1 (llama) and bench_step 128 llama with
+#     cublasGemmEx alone (TTS_CUBLASLT=0), for batch 1 and the cuBLASLt choice.
 # Every part runs under timeout; the whole stays within BUDGET seconds
 # (default 400).  Logs: $OUT/logs.tgz (all), plus check-gpu.log, bench.log,
 # bench-extra.log, e2.log and summary.txt at the top of $OUT (the `run` tool
@@ -22,22 +23,15 @@ mkdir -p "$L"
 left() { echo $((BUDGET - ($(date +%s) - T0))); }
 say() { echo "issue8: $* (at $(($(date +%s) - T0)) s)" | tee -a "$L/summary.txt"; }
 
-QUICK=1 OUT=$L SYSROOT=$SYSROOT timeout -k 5 $(($(left) * 6 / 10)) sh bench/gpu-check.sh \
+c=$(($(left) * 6 / 10)); [ "$c" -gt 230 ] && c=230
+QUICK=1 OUT=$L SYSROOT=$SYSROOT timeout -k 5 $c sh bench/gpu-check.sh \
 	>"$L/gpu-check.out" 2>&1
 say "gpu-check exit $?"
 grep -E '^gpu-check|check-gpu:|FAIL| fail$' "$L/gpu-check.out" | tee -a "$L/summary.txt"
 grep -E '^sample|^decode|^add_rmsnorm' "$L/check-gpu.log" "$L/check-gpu-graphs.log" 2>/dev/null |
 	tee -a "$L/summary.txt"
 grep '^step\|^sample\|^projections\|^small' "$L/bench.log" 2>/dev/null | tee -a "$L/summary.txt"
-if [ -x build/gpu/tests/gpu/bench_step ] && [ "$(left)" -gt 150 ]; then
-	{
-		timeout -k 5 60 build/gpu/tests/gpu/bench_step 1 34 llama
-		TTS_CUBLASLT=0 timeout -k 5 60 build/gpu/tests/gpu/bench_step 128 34 llama
-	} >"$L/bench-extra.log" 2>&1
-	say "bench-extra exit $?"
-	grep '^step' "$L/bench-extra.log" | tee -a "$L/summary.txt"
-fi
-b=$(($(left) - 10))
+b=$(($(left) - 45))
 if [ "$b" -gt 60 ]; then
 	E2_MODELS=${E2_MODELS:-llama} E2_BUDGET=$b E2_HF_COMPILE_S=${E2_HF_COMPILE_S:-0} OUT=$L \
 		SYSROOT=$SYSROOT timeout -k 5 $((b + 5)) sh bench/gpu-e2.sh >"$L/e2.out" 2>&1
@@ -45,6 +39,14 @@ if [ "$b" -gt 60 ]; then
 	grep '^e2:' "$L/e2.out" | tail -25 | tee -a "$L/summary.txt"
 else
 	say "gpu-e2 skipped: $b s left"
+fi
+if [ -x build/gpu/tests/gpu/bench_step ] && [ "$(left)" -gt 25 ]; then
+	{
+		timeout -k 5 $(($(left) / 2)) build/gpu/tests/gpu/bench_step 1 34 llama
+		TTS_CUBLASLT=0 timeout -k 5 $(($(left) - 3)) build/gpu/tests/gpu/bench_step 128 34 llama
+	} >"$L/bench-extra.log" 2>&1
+	say "bench-extra exit $?"
+	grep '^step' "$L/bench-extra.log" | tee -a "$L/summary.txt"
 fi
 for f in check-gpu.log bench.log bench-extra.log e2.log summary.txt; do
 	[ -f "$L/$f" ] && cp "$L/$f" "$OUT/"
