@@ -186,7 +186,7 @@ tts_engine_new(const tts_ops *o, const tts_model *m, int n_blocks, int n_slots, 
 	e->mix = o->alloc(R * D * sizeof(float));
 	e->big = o->alloc(R * e->big_w * sizeof(float));
 	/* the packed q|k|v or gate|up rows before they are split */
-	e->pk = o->alloc(R * MAX((size_t)qd + 2 * kvd, 2 * (size_t)F) * sizeof(float));
+	e->pk = o->alloc(o->pack ? R * MAX((size_t)qd + 2 * kvd, 2 * (size_t)F) * sizeof(float) : 1);
 	e->y = o->alloc(R * yw * sizeof(float));
 	e->y2 = o->alloc(R * MAX(y2w, 1) * sizeof(float));
 	e->logits = o->alloc(R * (size_t)m->vocab * sizeof(float));
