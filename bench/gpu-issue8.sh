@@ -30,7 +30,18 @@ say "gpu-check exit $?"
 grep -E '^gpu-check|check-gpu:|FAIL| fail$' "$L/gpu-check.out" | tee -a "$L/summary.txt"
 grep -E '^sample|^decode|^add_rmsnorm' "$L/check-gpu.log" "$L/check-gpu-graphs.log" 2>/dev/null |
 	tee -a "$L/summary.txt"
-grep '^step\|^sample\|^projections\|^small' "$L/bench.log" 2>/dev/null | tee -a "$L/summary.txt"
+grep '^step\|^sample\|^projections\|^small\|^fused\|^llama' "$L/bench.log" 2>/dev/null |
+	tee -a "$L/summary.txt"
+# a failed check of graphs or of the matmuls must not cost the benchmarks
+if ! grep -q '^decode .* ok$' "$L/check-gpu-graphs.log" 2>/dev/null ||
+	grep -q 'FAIL' "$L/check-gpu-graphs.log"; then
+	export TTS_CUDA_GRAPHS=0
+	say "TTS_CUDA_GRAPHS=0 from here: their check failed or did not run"
+fi
+if grep -q '^matmul .*FAIL' "$L/check-gpu.log" 2>/dev/null; then
+	export TTS_CUBLASLT=0
+	say "TTS_CUBLASLT=0 from here: a matmul check failed"
+fi
 b=$(($(left) - 45))
 if [ "$b" -gt 60 ]; then
 	E2_MODELS=${E2_MODELS:-llama} E2_BUDGET=$b E2_HF_COMPILE_S=${E2_HF_COMPILE_S:-0} OUT=$L \

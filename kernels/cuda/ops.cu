@@ -378,16 +378,24 @@ static void *cu_graph_capture(void (*fn)(void *), void *ctx)
 	if (on < 0) on = env_on("TTS_CUDA_GRAPHS", 1) && !env_on("TTS_CUDA_SYNC", 0);
 	if (!on) return NULL;
 	const unsigned epoch = tts_scratch_epoch;
-	cudaGraph_t g;
+	cudaGraph_t g = NULL;
 	tts_act_forget();
 	cudaCheck(cudaStreamBeginCapture(tts_stream, cudaStreamCaptureModeRelaxed));
 	fn(ctx);
-	cudaCheck(cudaStreamEndCapture(tts_stream, &g));
+	cudaError_t err = cudaStreamEndCapture(tts_stream, &g);
 	tts_act_forget();     /* nothing ran: the scratch holds what it held before */
 	cu_graph *h = (cu_graph *)calloc(1, sizeof *h);
 	if (!h) { fprintf(stderr, "tts: out of memory\n"); exit(1); }
-	cudaCheck(cudaGraphInstantiate(&h->exec, g, 0));
-	cudaCheck(cudaGraphDestroy(g));
+	if (err == cudaSuccess) err = cudaGraphInstantiate(&h->exec, g, 0);
+	if (g) cudaCheck(cudaGraphDestroy(g));
+	if (err != cudaSuccess) {     /* the steps still run, op by op */
+		fprintf(stderr, "tts: warning: CUDA graphs off: recording a decode step failed (%s)\n",
+			cudaGetErrorString(err));
+		cudaGetLastError();
+		free(h);
+		on = 0;
+		return NULL;
+	}
 	h->epoch = epoch;
 	return h;
 }

@@ -492,9 +492,12 @@ void cu_sample(int32_t *tok, float *logprob, const float *logits, const tts_samp
 		attr_set = 1;
 	}
 	/* the parameters may come from the host (the driver's per-row array) or
-	 * already sit on the device (a captured decode step) */
+	 * already sit on the device (tts_decode; always, while a graph records) */
+	cudaStreamCaptureStatus cap;
+	cudaCheck(cudaStreamIsCapturing(tts_stream, &cap));
 	cudaPointerAttributes at;
-	cudaCheck(cudaPointerGetAttributes(&at, p));
+	at.type = cudaMemoryTypeDevice;
+	if (cap == cudaStreamCaptureStatusNone) cudaCheck(cudaPointerGetAttributes(&at, p));
 	const tts_sample_params *dp = p;
 	if (at.type != cudaMemoryTypeDevice) {
 		if (rows > dparams_cap) {
