@@ -267,6 +267,7 @@ static const bf16 *act_bf16(const float *x, size_t n)
 
 struct lt_plan {
 	int out, in, rows, ok;         /* ok 0: no candidate, GemmEx */
+	unsigned align;                /* of y, up to 256 bytes (the heuristic's default) */
 	cublasLtMatmulDesc_t op;
 	cublasLtMatrixLayout_t a, b, c;
 	cublasLtMatmulAlgo_t algo;
@@ -297,15 +298,18 @@ static int lt_run(const lt_plan *p, const cublasLtMatmulAlgo_t *algo, float *y, 
 /* the plan of this shape, made (and tuned) on first use; NULL: use GemmEx */
 static const lt_plan *lt_plan_for(const tts_w *w, int rows, float *y, const bf16 *xb)
 {
+	unsigned align = 256;
+	while (align > 4 && ((uintptr_t)y & (align - 1))) align >>= 1;
 	for (int i = 0; i < n_plans; i++)
-		if (plans[i].out == w->out && plans[i].in == w->in && plans[i].rows == rows)
+		if (plans[i].out == w->out && plans[i].in == w->in && plans[i].rows == rows &&
+		    plans[i].align == align)
 			return plans[i].ok ? &plans[i] : NULL;
 	if (n_plans == cap_plans) {
 		cap_plans = cap_plans ? 2 * cap_plans : 64;
 		plans = (lt_plan *)realloc(plans, cap_plans * sizeof *plans);
 		if (!plans) { fprintf(stderr, "tts: out of memory\n"); exit(1); }
 	}
-	lt_plan p = { w->out, w->in, rows, 0 };
+	lt_plan p = { w->out, w->in, rows, 0, align };
 	const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
 	cublasCheck(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
 	cublasCheck(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
@@ -317,6 +321,11 @@ static const lt_plan *lt_plan_for(const tts_w *w, int rows, float *y, const bf16
 	cublasCheck(cublasLtMatmulPreferenceCreate(&pref));
 	cublasCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
 							 &lt_ws_bytes, sizeof lt_ws_bytes));
+	/* W and the bf16 x are cudaMalloc'd (256-byte aligned); y may be a slice */
+	cublasCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
+							 &align, sizeof align));
+	cublasCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
+							 &align, sizeof align));
 	cublasLtMatmulHeuristicResult_t res[LT_CANDIDATES];
 	int n = 0;
 	if (cublasLtMatmulAlgoGetHeuristic(lt, p.op, p.a, p.b, p.c, p.c, pref, LT_CANDIDATES, res, &n)
