@@ -4,9 +4,10 @@
 #     sampling token for token), the decode steps with CUDA graphs, tts-generate
 #     cuda vs cpu, bench_ops 128, bench_step 128 (llama, mil2);
 #  2. bench/gpu-e2.sh (E2_MODELS, default llama) in what is left of BUDGET
-#     but 45 s;
-#  3. in those: bench_step 1 (llama) and bench_step 128 llama with
-#     cublasGemmEx alone (TTS_CUBLASLT=0), for batch 1 and the cuBLASLt choice.
+#     but 60 s;
+#  3. in those: bench_step 1 (llama), bench_step 128 llama with cublasGemmEx
+#     alone (TTS_CUBLASLT=0), and bench_ops 128 with TTS_ATTN_MINB=5, for
+#     batch 1, the cuBLASLt choice and the decode attention's occupancy.
 # Every part runs under timeout; the whole stays within BUDGET seconds
 # (default 400).  Logs: $OUT/logs.tgz (all), plus check-gpu.log, bench.log,
 # bench-extra.log, e2.log and summary.txt at the top of $OUT (the `run` tool
@@ -42,7 +43,7 @@ if grep -q '^matmul .*FAIL' "$L/check-gpu.log" 2>/dev/null; then
 	export TTS_CUBLASLT=0
 	say "TTS_CUBLASLT=0 from here: a matmul check failed"
 fi
-b=$(($(left) - 45))
+b=$(($(left) - 60))
 if [ "$b" -gt 60 ]; then
 	E2_MODELS=${E2_MODELS:-llama} E2_BUDGET=$b E2_HF_COMPILE_S=${E2_HF_COMPILE_S:-0} OUT=$L \
 		SYSROOT=$SYSROOT timeout -k 5 $((b + 5)) sh bench/gpu-e2.sh >"$L/e2.out" 2>&1
@@ -54,10 +55,12 @@ fi
 if [ -x build/gpu/tests/gpu/bench_step ] && [ "$(left)" -gt 25 ]; then
 	{
 		timeout -k 5 $(($(left) / 2)) build/gpu/tests/gpu/bench_step 1 34 llama
-		TTS_CUBLASLT=0 timeout -k 5 $(($(left) - 3)) build/gpu/tests/gpu/bench_step 128 34 llama
+		TTS_CUBLASLT=0 timeout -k 5 $(($(left) * 2 / 3)) build/gpu/tests/gpu/bench_step 128 34 llama
+		echo "TTS_ATTN_MINB=5:"
+		TTS_ATTN_MINB=5 timeout -k 5 $(($(left) - 3)) build/gpu/tests/gpu/bench_ops 128
 	} >"$L/bench-extra.log" 2>&1
 	say "bench-extra exit $?"
-	grep '^step' "$L/bench-extra.log" | tee -a "$L/summary.txt"
+	grep '^step\|^TTS\|^attention' "$L/bench-extra.log" | tee -a "$L/summary.txt"
 fi
 for f in check-gpu.log bench.log bench-extra.log e2.log summary.txt; do
 	[ -f "$L/$f" ] && cp "$L/$f" "$OUT/"
