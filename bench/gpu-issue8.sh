@@ -3,8 +3,8 @@
 #  1. QUICK=1 bench/gpu-check.sh: build, check_ops (every op against the CPU,
 #     sampling token for token), the decode steps with CUDA graphs, tts-generate
 #     cuda vs cpu, bench_ops 128, bench_step 128 (llama, mil2);
-#  2. bench/gpu-e2.sh (E2_MODELS, default llama) in what is left of BUDGET
-#     but 60 s;
+#  2. bench/gpu-e2.sh (E2_MODELS, default llama; E2_HF, E2_HF_COMPILE_S
+#     passed on) in what is left of BUDGET but EXTRA_S (60) seconds;
 #  3. in those: bench_step 1 (llama), bench_step 128 llama with cublasGemmEx
 #     alone (TTS_CUBLASLT=0), and bench_ops 128 with TTS_ATTN_MINB=5, for
 #     batch 1, the cuBLASLt choice and the decode attention's occupancy.
@@ -13,6 +13,7 @@
 # bench-extra.log, e2.log and summary.txt at the top of $OUT (the `run` tool
 # brings back 8 files at most).
 # Usage: OUT=$OUT SYSROOT=.dev/sysroot sh bench/gpu-issue8.sh
+#        (GEN=0: gpu-check.sh without its tts-generate cuda-vs-cpu runs)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 OUT=${OUT:-out}
@@ -25,7 +26,7 @@ left() { echo $((BUDGET - ($(date +%s) - T0))); }
 say() { echo "issue8: $* (at $(($(date +%s) - T0)) s)" | tee -a "$L/summary.txt"; }
 
 c=$(($(left) * 6 / 10)); [ "$c" -gt 230 ] && c=230
-QUICK=1 OUT=$L SYSROOT=$SYSROOT timeout -k 5 $c sh bench/gpu-check.sh \
+QUICK=1 GEN=${GEN:-1} OUT=$L SYSROOT=$SYSROOT timeout -k 5 $c sh bench/gpu-check.sh \
 	>"$L/gpu-check.out" 2>&1
 say "gpu-check exit $?"
 grep -E '^gpu-check|check-gpu:|FAIL| fail$' "$L/gpu-check.out" | tee -a "$L/summary.txt"
@@ -43,7 +44,7 @@ if grep -q '^matmul .*FAIL' "$L/check-gpu.log" 2>/dev/null; then
 	export TTS_CUBLASLT=0
 	say "TTS_CUBLASLT=0 from here: a matmul check failed"
 fi
-b=$(($(left) - 60))
+b=$(($(left) - ${EXTRA_S:-60}))
 if [ "$b" -gt 60 ]; then
 	E2_MODELS=${E2_MODELS:-llama} E2_BUDGET=$b E2_HF_COMPILE_S=${E2_HF_COMPILE_S:-0} OUT=$L \
 		SYSROOT=$SYSROOT timeout -k 5 $((b + 5)) sh bench/gpu-e2.sh >"$L/e2.out" 2>&1
