@@ -5,9 +5,8 @@
 #     cuda vs cpu, bench_ops 128, bench_step 128 (llama, mil2);
 #  2. bench/gpu-e2.sh (E2_MODELS, default llama; E2_HF, E2_HF_COMPILE_S
 #     passed on) in what is left of BUDGET but EXTRA_S (60) seconds;
-#  3. in those: bench_step 1 (llama), bench_step 128 llama with cublasGemmEx
-#     alone (TTS_CUBLASLT=0), and bench_ops 128 with TTS_ATTN_MINB=5, for
-#     batch 1, the cuBLASLt choice and the decode attention's occupancy.
+#  3. in those: bench_step 1 (llama) and bench_step 128 llama with the
+#     cuBLASLt choice (TTS_CUBLASLT=1), for batch 1 and that comparison.
 # Every part runs under timeout; the whole stays within BUDGET seconds
 # (default 400).  Logs: $OUT/logs.tgz (all), plus check-gpu.log, bench.log,
 # bench-extra.log, e2.log and summary.txt at the top of $OUT (the `run` tool
@@ -34,15 +33,11 @@ grep -E '^sample|^decode|^add_rmsnorm' "$L/check-gpu.log" "$L/check-gpu-graphs.l
 	tee -a "$L/summary.txt"
 grep '^step\|^sample\|^projections\|^small\|^fused\|^llama' "$L/bench.log" 2>/dev/null |
 	tee -a "$L/summary.txt"
-# a failed check of graphs or of the matmuls must not cost the benchmarks
+# a failed check of the graphs must not cost the benchmarks
 if ! grep -q '^decode .* ok$' "$L/check-gpu-graphs.log" 2>/dev/null ||
 	grep -q 'FAIL' "$L/check-gpu-graphs.log"; then
 	export TTS_CUDA_GRAPHS=0
 	say "TTS_CUDA_GRAPHS=0 from here: their check failed or did not run"
-fi
-if grep -q '^matmul .*FAIL' "$L/check-gpu.log" 2>/dev/null; then
-	export TTS_CUBLASLT=0
-	say "TTS_CUBLASLT=0 from here: a matmul check failed"
 fi
 b=$(($(left) - ${EXTRA_S:-60}))
 if [ "$b" -gt 60 ]; then
@@ -56,12 +51,11 @@ fi
 if [ -x build/gpu/tests/gpu/bench_step ] && [ "$(left)" -gt 25 ]; then
 	{
 		timeout -k 5 $(($(left) / 2)) build/gpu/tests/gpu/bench_step 1 34 llama
-		TTS_CUBLASLT=0 timeout -k 5 $(($(left) * 2 / 3)) build/gpu/tests/gpu/bench_step 128 34 llama
-		echo "TTS_ATTN_MINB=5:"
-		TTS_ATTN_MINB=5 timeout -k 5 $(($(left) - 3)) build/gpu/tests/gpu/bench_ops 128
+		echo "TTS_CUBLASLT=1:"
+		TTS_CUBLASLT=1 timeout -k 5 $(($(left) - 3)) build/gpu/tests/gpu/bench_step 128 34 llama
 	} >"$L/bench-extra.log" 2>&1
 	say "bench-extra exit $?"
-	grep '^step\|^TTS\|^attention' "$L/bench-extra.log" | tee -a "$L/summary.txt"
+	grep '^step\|^TTS' "$L/bench-extra.log" | tee -a "$L/summary.txt"
 fi
 for f in check-gpu.log bench.log bench-extra.log e2.log summary.txt; do
 	[ -f "$L/$f" ] && cp "$L/$f" "$OUT/"

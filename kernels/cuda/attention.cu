@@ -309,8 +309,8 @@ __device__ __forceinline__ void load_keys(bf16 (*dst)[DPL], const bf16 *cache, c
 	}
 }
 
-template <int G, int DPL, int MINB>
-__global__ void __launch_bounds__(128, MINB)
+template <int G, int DPL>
+__global__ void __launch_bounds__(128)
 attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
 		   const bf16 *vc, const int32_t *seq_of_row, const int32_t *block_table,
 		   int max_blocks, const int32_t *pos, int rows, int n_kv, int n_split, int kps,
@@ -442,18 +442,9 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 	part_reserve(n_split, rows, n_heads, hd);
 	const int warps = rows * n_kv * n_split;
 	const float scale = 1.f / sqrtf((float)hd);
-	/* TTS_ATTN_MINB=5: registers capped for 5 blocks (20 warps) a
-	 * multiprocessor instead of the 4 that 114 registers allow, at the
-	 * price of a few spills; an experiment, measured by bench_ops */
-	static int minb = -1;
-	if (minb < 0) {
-		const char *e = getenv("TTS_ATTN_MINB");
-		minb = e && strcmp(e, "5") == 0 ? 5 : 1;
-	}
-#define DEC1(GG, DD, MB) attn_decode_kernel<GG, DD, MB><<<cdiv(warps, 4), 128, 0, tts_stream>>>( \
-		out, part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row,        \
+#define DEC(GG, DD) attn_decode_kernel<GG, DD><<<cdiv(warps, 4), 128, 0, tts_stream>>>(out, \
+		part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row,           \
 		b->block_table, b->max_blocks, b->pos, rows, n_kv, n_split, kps, scale)
-#define DEC(GG, DD) do { if (minb == 5) DEC1(GG, DD, 5); else DEC1(GG, DD, 1); } while (0)
 #define DEC_G(GG) do { if (hd == 64) DEC(GG, 2); else if (hd == 128) DEC(GG, 4); \
 		else DEC(GG, 8); } while (0)
 	if (G == 1) DEC_G(1);
@@ -462,7 +453,6 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 	else DEC_G(8);
 #undef DEC_G
 #undef DEC
-#undef DEC1
 	launchCheck();
 	attn_merge(out, n_split, rows, n_heads, hd);
 	return 1;

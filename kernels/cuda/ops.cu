@@ -256,12 +256,13 @@ static const bf16 *act_bf16(const float *x, size_t n)
 }
 
 /* Decode GEMMs are skinny (rows <= a few hundred against a weight of
- * millions): the kernel cuBLAS picks by default leaves bandwidth unused at
- * some shapes, so each (out, in, rows) with rows <= LT_TUNE_ROWS gets the
- * fastest of cuBLASLt's heuristic candidates and cublasGemmEx, timed once
- * on first use (never while a graph records: the engine runs each shape
- * once before); larger shapes take the heuristic's first.
- * TTS_CUBLASLT=0: cublasGemmEx always. */
+ * millions).  With TTS_CUBLASLT=1 each (out, in, rows) with rows <=
+ * LT_TUNE_ROWS gets the fastest of cuBLASLt's heuristic candidates and
+ * cublasGemmEx, timed once on first use (never while a graph records: the
+ * engine runs each shape once before); larger shapes take the heuristic's
+ * first.  Off by default: on the H200 the Llama-3-8B decode step at batch
+ * 128 took 8.39 ms with it and 8.35 ms with cublasGemmEx alone
+ * (bench/RESULTS.md, GPU run 7), so the default stays the plain call. */
 #define LT_TUNE_ROWS 256
 #define LT_CANDIDATES 8
 
@@ -368,7 +369,7 @@ void cu_matmul(float *y, const tts_w *w, const float *x, int rows)
 	if (rows <= 0) return;
 	const size_t n = (size_t)rows * w->in;
 	const bf16 *xb = act_bf16(x, n);
-	if (lt_on < 0) lt_on = env_on("TTS_CUBLASLT", 1);
+	if (lt_on < 0) lt_on = env_on("TTS_CUBLASLT", 0);
 	const lt_plan *p = lt_on ? lt_plan_for(w, rows, y, xb) : NULL;
 	if (!p || !lt_run(p, &p->algo, y, w->d, xb)) gemm_ex(y, w, xb, rows);
 	if (y < x + n && x < y + (size_t)rows * w->out) tts_act_forget();
