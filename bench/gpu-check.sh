@@ -3,9 +3,10 @@
 # record the machine, build with the Debian libraries from SYSROOT linked
 # statically (that machine has no -dev packages), run tests/gpu/check_ops
 # (every CUDA op against the CPU backend, then the forward pass and the
-# sampler) with kernel faults attributed to their launch, then
-# bench/gpu-bench.sh (BENCH=0 skips it); every log is left in $OUT
-# (default out/).
+# sampler) with kernel faults attributed to their launch, the decode steps
+# once more with CUDA graphs on, tts-generate --device cuda against --device
+# cpu (GEN=0 skips it), then bench/gpu-bench.sh (BENCH=0 skips it); every
+# log is left in $OUT (default out/).
 # Usage: bench/gpu-check.sh            (SYSROOT defaults to .dev/sysroot)
 #        QUICK=1 bench/gpu-check.sh    (skips the second attention kernels'
 #                                       checks and most of the bench)
