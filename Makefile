@@ -50,7 +50,7 @@ CUDA_SRC = $(wildcard kernels/cuda/*.cu)
 CUDA_OBJ = $(CUDA_SRC:%.cu=$(BUILD)/%.o)
 NVFLAGS ?= -O3 -lineinfo
 ALL_NVFLAGS = $(NVFLAGS) -std=c++17 -arch=sm_$(CUDA_ARCH) -Ikernels -Ilib -Xcompiler -Wall,-fPIC
-CUDA_LIBS = -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart_static -ldl -lrt -lpthread -lstdc++
+CUDA_LIBS = -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas -lcudart_static -ldl -lrt -lpthread -lstdc++
 ALL_CFLAGS += -DTTS_CUDA=1
 else
 CUDA_OBJ =

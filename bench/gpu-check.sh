@@ -3,9 +3,10 @@
 # record the machine, build with the Debian libraries from SYSROOT linked
 # statically (that machine has no -dev packages), run tests/gpu/check_ops
 # (every CUDA op against the CPU backend, then the forward pass and the
-# sampler) with kernel faults attributed to their launch, then
-# bench/gpu-bench.sh (BENCH=0 skips it); every log is left in $OUT
-# (default out/).
+# sampler) with kernel faults attributed to their launch, the decode steps
+# once more with CUDA graphs on, tts-generate --device cuda against --device
+# cpu (GEN=0 skips it), then bench/gpu-bench.sh (BENCH=0 skips it); every
+# log is left in $OUT (default out/).
 # Usage: bench/gpu-check.sh            (SYSROOT defaults to .dev/sysroot)
 #        QUICK=1 bench/gpu-check.sh    (skips the second attention kernels'
 #                                       checks and most of the bench)
@@ -33,6 +34,11 @@ TTS_CUDA_SYNC=1 OMP_NUM_THREADS=$(nproc) build/gpu/tests/gpu/check_ops >"$OUT/ch
 rc=$?
 cat "$OUT/check-gpu.log"
 echo "gpu-check: check_ops exit $rc"
+# decode steps through tts_decode with CUDA graphs (TTS_CUDA_SYNC=1 above
+# turns them off)
+CHECK_ONLY=decode build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-graphs.log" 2>&1
+echo "gpu-check: decode with graphs, exit $?"
+cat "$OUT/check-gpu-graphs.log"
 # the other attention kernels (the tiled one for decode too, and the first
 # one), kept to check against
 [ -n "${QUICK:-}" ] || for k in tiled simple; do
@@ -57,7 +63,10 @@ cat "$OUT/check-gpu-ssm-bf16.log"
 # tts-generate end to end, --device cuda against --device cpu on the
 # synthetic models and a fixture: tokens agree until bf16 rounding tips a
 # near tie (reported, not judged here)
-if make -j"$(nproc)" STATIC=1 SYSROOT="$SYSROOT" BUILD=build/gpu build/gpu/tts-generate \
+# (GEN=0 skips this part)
+if [ "${GEN:-1}" = 0 ]; then
+	echo "gpu-check: tts-generate cuda vs cpu skipped (GEN=0)"
+elif make -j"$(nproc)" STATIC=1 SYSROOT="$SYSROOT" BUILD=build/gpu build/gpu/tts-generate \
 	>>"$OUT/build.log" 2>&1; then
 	for i in 1 2 3 4; do
 		printf '{"id":"q%d","prompt":"question %d: what is %d+%d?"}\n' $i $i $i $((i * 7))

@@ -24,7 +24,8 @@
 #     OUT=$OUT SYSROOT=.dev/sysroot sh bench/gpu-e2.sh                 # all, llama first
 #     E2_MODELS=llama OUT=$OUT SYSROOT=.dev/sysroot sh bench/gpu-e2.sh # steps 1-6
 #     E2_MODELS=mil2 OUT=$OUT SYSROOT=.dev/sysroot sh bench/gpu-e2.sh  # 1 and 7 only
-# Knobs: E2_BUDGET (s), E2_HF_COMPILE_S (240), E2_SSM_STATE (f32|bf16), WORK (/tmp/tts-e2).
+# Knobs: E2_BUDGET (s), E2_HF_COMPILE_S (240), E2_HF (0: no transformers run), E2_SSM_STATE
+# (f32|bf16), WORK (/tmp/tts-e2).
 # The tts runs add --max-batch 128 (the default is 64) so the 128 samples run together.
 # Checked off the GPU: sh -n bench/gpu-e2.sh; python3 bench/gpu_e2.py selftest
 # (the roofline reproduces DESIGN.md's ~24k tok/s and ~260 tok/s).
@@ -101,13 +102,18 @@ case " $MODELS " in *" llama "*)
 		$PY roofline llama_b1 "$W/llama" $P 1 $G --bw "$bw" --rate "$rate" | tee -a "$log"
 		# the peer: static cache + torch.compile when it finishes within
 		# E2_HF_COMPILE_S (and leaves 90 s), else the eager dynamic-cache path
+		# (E2_HF=0: neither)
 		cap=${E2_HF_COMPILE_S:-240}
 		[ $(($(left) - 90)) -lt "$cap" ] && cap=$(($(left) - 90))
-		step "$cap" hf-compile $PY hf "$W/llama" $P $N $G compile
-		grep -q '"hf_compile_tps"' "$js" || {
-			say "hf: the compiled run did not finish; the eager dynamic-cache path instead"
-			step 150 hf-eager $PY hf "$W/llama" $P $N $G eager
-		}
+		if [ "${E2_HF:-1}" = 0 ]; then
+			say "hf: skipped (E2_HF=0)"
+		else
+			step "$cap" hf-compile $PY hf "$W/llama" $P $N $G compile
+			grep -q '"hf_compile_tps"' "$js" || {
+				say "hf: the compiled run did not finish; the eager dynamic-cache path instead"
+				step 150 hf-eager $PY hf "$W/llama" $P $N $G eager
+			}
+		fi
 	fi
 	rm -rf "$W/llama"
 	;;

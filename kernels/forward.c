@@ -16,6 +16,8 @@
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+static void graphs_free(tts_engine *e);
+
 static tts_w *
 wt(const tts_ops *o, const tts_tensor *t)
 {
@@ -53,6 +55,38 @@ rope_inv_freq(const tts_model *m, float *f)
 	}
 }
 
+/* The rows of matrices (or the elements of vectors) a, b[, c] stacked into
+ * one backend tensor, so one GEMM computes all the projections of one
+ * input: q|k|v, gate|up.  NULL when the backend does not pack (ops.h), or
+ * any is absent, or they differ in dtype or row width. */
+static void *
+packed(const tts_ops *o, const tts_tensor *a, const tts_tensor *b, const tts_tensor *c, int mat)
+{
+	const tts_tensor *ts[3] = { a, b, c };
+	int n = c ? 3 : 2;
+	if (!o->pack)
+		return NULL;
+	size_t es = a->dtype == TTS_F32 ? 4 : 2, tot = 0, rows = 0;
+	for (int i = 0; i < n; i++) {
+		const tts_tensor *t = ts[i];
+		if (!t->data || t->dtype != a->dtype || t->ndim != a->ndim ||
+		    (t->ndim == 2 && t->shape[1] != a->shape[1]))
+			return NULL;
+		tot += tts_tensor_numel(t);
+		rows += t->shape[0];
+	}
+	char *buf = emalloc(tot * es), *p = buf;
+	for (int i = 0; i < n; i++) {
+		memcpy(p, ts[i]->data, tts_tensor_numel(ts[i]) * es);
+		p += tts_tensor_numel(ts[i]) * es;
+	}
+	tts_tensor t = *a;
+	t.name = "packed", t.data = buf, t.shape[0] = (int64_t)rows;
+	void *r = mat ? (void *)o->weight(&t) : (void *)o->vec(&t);
+	free(buf);
+	return r;
+}
+
 static void
 layer_new(tts_engine *e, int i)
 {
@@ -63,16 +97,31 @@ layer_new(tts_engine *e, int i)
 	L->in_norm = vc(o, &l->in_norm);
 	if (l->has_mlp) {
 		L->post_norm = vc(o, &l->post_norm);
-		L->gate = wt(o, &l->gate);
-		L->up = wt(o, &l->up);
+		L->gate_up = packed(o, &l->gate, &l->up, NULL, 1);
+		if (!L->gate_up) {
+			L->gate = wt(o, &l->gate);
+			L->up = wt(o, &l->up);
+		}
 		L->down = wt(o, &l->down);
 	}
 	switch (l->mixer) {
 	case MIXER_ATTN:
-		L->wq = wt(o, &l->wq); L->wk = wt(o, &l->wk);
-		L->wv = wt(o, &l->wv); L->wo = wt(o, &l->wo);
-		L->bq = vc(o, &l->bq); L->bk = vc(o, &l->bk);
-		L->bv = vc(o, &l->bv); L->bo = vc(o, &l->bo);
+		L->wqkv = packed(o, &l->wq, &l->wk, &l->wv, 1);
+		if (L->wqkv && l->bq.data) {
+			L->bqkv = packed(o, &l->bq, &l->bk, &l->bv, 0);
+			if (!L->bqkv) {
+				o->weight_free(L->wqkv);
+				L->wqkv = NULL;
+			}
+		}
+		if (!L->wqkv) {
+			L->wq = wt(o, &l->wq); L->wk = wt(o, &l->wk);
+			L->wv = wt(o, &l->wv);
+			L->bq = vc(o, &l->bq); L->bk = vc(o, &l->bk);
+			L->bv = vc(o, &l->bv);
+		}
+		L->wo = wt(o, &l->wo);
+		L->bo = vc(o, &l->bo);
 		L->kc = o->kv_alloc(e->n_blocks, m->n_kv_heads, m->head_dim);
 		L->vc = o->kv_alloc(e->n_blocks, m->n_kv_heads, m->head_dim);
 		break;
@@ -136,6 +185,8 @@ tts_engine_new(const tts_ops *o, const tts_model *m, int n_blocks, int n_slots, 
 	e->xn = o->alloc(R * D * sizeof(float));
 	e->mix = o->alloc(R * D * sizeof(float));
 	e->big = o->alloc(R * e->big_w * sizeof(float));
+	/* the packed q|k|v or gate|up rows before they are split */
+	e->pk = o->alloc(o->pack ? R * MAX((size_t)qd + 2 * kvd, 2 * (size_t)F) * sizeof(float) : 1);
 	e->y = o->alloc(R * yw * sizeof(float));
 	e->y2 = o->alloc(R * MAX(y2w, 1) * sizeof(float));
 	e->logits = o->alloc(R * (size_t)m->vocab * sizeof(float));
@@ -175,23 +226,25 @@ tts_engine_free(tts_engine *e)
 		tts_engine_layer *L = &e->L[i];
 		tts_w *ws[] = { L->wq, L->wk, L->wv, L->wo, L->in_proj, L->out_proj, L->gate,
 				L->up, L->down, L->m1_x, L->m1_z, L->m1_B, L->m1_C,
-				L->m1_dt_down, L->m1_dt_w };
+				L->m1_dt_down, L->m1_dt_w, L->wqkv, L->gate_up };
 		for (size_t j = 0; j < sizeof ws / sizeof ws[0]; j++)
 			if (ws[j])
 				o->weight_free(ws[j]);
 		float *vs[] = { L->in_norm, L->post_norm, L->bq, L->bk, L->bv, L->bo, L->conv_w,
-				L->conv_b, L->dt_bias, L->A_log, L->D, L->gnorm, L->m1_dt_b };
+				L->conv_b, L->dt_bias, L->A_log, L->D, L->gnorm, L->m1_dt_b,
+				L->bqkv };
 		for (size_t j = 0; j < sizeof vs / sizeof vs[0]; j++)
 			o->free(vs[j]);
 		o->free(L->kc); o->free(L->vc);
 		o->free(L->conv_state); o->free(L->ssm_state);
 	}
 	free(e->L);
+	graphs_free(e);
 	if (e->lm_head != e->embed)
 		o->weight_free(e->lm_head);
 	o->weight_free(e->embed);
 	float *bufs[] = { e->final_norm, e->inv_freq, e->h, e->xn, e->mix, e->big, e->y,
-			  e->y2, e->logits };
+			  e->y2, e->logits, e->pk };
 	for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
 		o->free(bufs[j]);
 	o->free(e->d_ids); o->free(e->d_out); o->free(e->dbuf);
@@ -248,17 +301,25 @@ attention(tts_engine *e, tts_engine_layer *L, int rows)
 	size_t R = e->max_rows;
 	int hd = m->head_dim, qd = m->n_heads * hd, kvd = m->n_kv_heads * hd;
 	float *q = e->big, *k = q + R * qd, *v = k + R * kvd;
-	o->matmul(q, L->wq, e->xn, rows);
-	o->matmul(k, L->wk, e->xn, rows);
-	o->matmul(v, L->wv, e->xn, rows);
-	if (L->bq) {
-		o->add_bias(q, L->bq, rows, qd);
-		o->add_bias(k, L->bk, rows, kvd);
-		o->add_bias(v, L->bv, rows, kvd);
-	}
-	if (e->inv_freq) {
-		o->rope(q, e->db.pos, rows, m->n_heads, hd, m->rope_dim, e->inv_freq);
-		o->rope(k, e->db.pos, rows, m->n_kv_heads, hd, m->rope_dim, e->inv_freq);
+	if (L->wqkv) {          /* one GEMM, then split (and rotated) */
+		o->matmul(e->pk, L->wqkv, e->xn, rows);
+		if (L->bqkv)
+			o->add_bias(e->pk, L->bqkv, rows, qd + 2 * kvd);
+		o->split_rope(q, k, v, e->pk, e->db.pos, rows, m->n_heads, m->n_kv_heads, hd,
+			      m->rope_dim, e->inv_freq);
+	} else {
+		o->matmul(q, L->wq, e->xn, rows);
+		o->matmul(k, L->wk, e->xn, rows);
+		o->matmul(v, L->wv, e->xn, rows);
+		if (L->bq) {
+			o->add_bias(q, L->bq, rows, qd);
+			o->add_bias(k, L->bk, rows, kvd);
+			o->add_bias(v, L->bv, rows, kvd);
+		}
+		if (e->inv_freq) {
+			o->rope(q, e->db.pos, rows, m->n_heads, hd, m->rope_dim, e->inv_freq);
+			o->rope(k, e->db.pos, rows, m->n_kv_heads, hd, m->rope_dim, e->inv_freq);
+		}
 	}
 	o->kv_write(L->kc, L->vc, k, v, &e->db, m->n_kv_heads, hd);
 	o->attention(e->y, q, L->kc, L->vc, &e->db, m->n_heads, m->n_kv_heads, hd);
@@ -309,39 +370,61 @@ mamba1(tts_engine *e, tts_engine_layer *L, int rows)
 	o->matmul(e->mix, L->out_proj, e->y, rows);
 }
 
+/* x = rmsnorm_post(h) is already in e->xn */
 static void
 mlp(tts_engine *e, tts_engine_layer *L, int rows)
 {
 	const tts_ops *o = e->ops;
 	int F = e->m->d_ff;
 	float *g = e->big, *u = g + (size_t)e->max_rows * F;
-	o->rmsnorm(e->xn, e->h, L->post_norm, rows, e->m->d_model, e->m->norm_eps);
-	o->matmul(g, L->gate, e->xn, rows);
-	o->matmul(u, L->up, e->xn, rows);
-	o->swiglu(g, g, u, rows, F);
+	if (L->gate_up) {
+		o->matmul(e->pk, L->gate_up, e->xn, rows);
+		o->swiglu_gu(g, e->pk, rows, F);
+	} else {
+		o->matmul(g, L->gate, e->xn, rows);
+		o->matmul(u, L->up, e->xn, rows);
+		o->swiglu(g, g, u, rows, F);
+	}
 	o->matmul(e->mix, L->down, g, rows);
-	o->add(e->h, e->mix, (size_t)rows * e->m->d_model);
 }
 
-int
-tts_forward(tts_engine *e, const tts_step *st, int all_rows)
+/* The layers and the LM head over the uploaded batch (e->db): logits of
+ * the n_out rows of h listed in e->d_out.  Each residual add goes into
+ * the norm that follows it (add_rmsnorm). */
+static void
+layers_and_head(tts_engine *e, int rows, int n_out)
 {
 	const tts_ops *o = e->ops;
 	const tts_model *m = e->m;
-	int rows = batch_upload(e, st), D = m->d_model;
+	int D = m->d_model;
 	o->embed(e->h, e->embed, e->d_ids, rows);
 	for (int i = 0; i < m->n_layers; i++) {
 		tts_engine_layer *L = &e->L[i];
-		o->rmsnorm(e->xn, e->h, L->in_norm, rows, D, m->norm_eps);
+		if (i == 0)
+			o->rmsnorm(e->xn, e->h, L->in_norm, rows, D, m->norm_eps);
+		else      /* h += the last layer's mixer or MLP output */
+			o->add_rmsnorm(e->h, e->mix, e->xn, L->in_norm, rows, D, m->norm_eps);
 		switch (m->layers[i].mixer) {
 		case MIXER_ATTN: attention(e, L, rows); break;
 		case MIXER_MAMBA2: mamba2(e, L, rows); break;
 		case MIXER_MAMBA1: mamba1(e, L, rows); break;
 		}
-		o->add(e->h, e->mix, (size_t)rows * D);
-		if (m->layers[i].has_mlp)
+		if (m->layers[i].has_mlp) {
+			o->add_rmsnorm(e->h, e->mix, e->xn, L->post_norm, rows, D, m->norm_eps);
 			mlp(e, L, rows);
+		}
 	}
+	if (m->n_layers > 0)
+		o->add(e->h, e->mix, (size_t)rows * D);
+	o->gather_rows(e->xn, e->h, e->d_out, n_out, D);
+	o->rmsnorm(e->xn, e->xn, e->final_norm, n_out, D, m->norm_eps);
+	o->matmul(e->logits, e->lm_head, e->xn, n_out);
+}
+
+int
+tts_forward(tts_engine *e, const tts_step *st, int all_rows)
+{
+	int rows = batch_upload(e, st);
 	int n_out = st->out_rows ? st->n_out : all_rows ? rows : st->n_seqs;
 	int32_t *idx = e->hbuf + 4 * (size_t)e->max_rows;  /* reuse: pos is on the backend now */
 	if (st->out_rows)
@@ -353,11 +436,83 @@ tts_forward(tts_engine *e, const tts_step *st, int all_rows)
 		else
 			idx[s] = r + st->q_len[s] - 1;
 	}
-	o->upload(e->d_out, idx, n_out * sizeof(int32_t));
-	o->gather_rows(e->xn, e->h, e->d_out, n_out, D);
-	o->rmsnorm(e->xn, e->xn, e->final_norm, n_out, D, m->norm_eps);
-	o->matmul(e->logits, e->lm_head, e->xn, n_out);
+	e->ops->upload(e->d_out, idx, n_out * sizeof(int32_t));
+	e->dec_idx = 0;
+	layers_and_head(e, rows, n_out);
 	return n_out;
+}
+
+/* ---- decode steps, recorded as graphs ---- */
+
+/* the recorded body: one decode step of e->dec.rows sequences, then sampling */
+static void
+decode_body(void *ctx)
+{
+	tts_engine *e = ctx;
+	layers_and_head(e, e->dec.rows, e->dec.rows);
+	e->ops->sample(e->dec.tok, e->dec.lp, e->logits, e->dec.p, e->dec.rows, e->m->vocab);
+}
+
+static void
+graphs_free(tts_engine *e)
+{
+	for (int i = 0; i < e->n_graphs; i++)
+		if (e->graphs[i].g)
+			e->ops->graph_free(e->graphs[i].g);
+	e->n_graphs = 0;
+}
+
+void
+tts_decode(tts_engine *e, const tts_step *st, const tts_sample_params *p, int32_t *tok,
+	   float *logprob)
+{
+	const tts_ops *o = e->ops;
+	int n = st->n_seqs;
+	for (int s = 0; s < n; s++)
+		if (st->q_len[s] != 1)
+			eprintf("internal error: tts_decode: sequence %d has %d new tokens", s,
+				st->q_len[s]);
+	int rows = batch_upload(e, st);
+	if (e->dec_idx != n) {    /* the logits of every row, in order */
+		int32_t *idx = e->hbuf + 4 * (size_t)e->max_rows;
+		for (int i = 0; i < n; i++)
+			idx[i] = i;
+		o->upload(e->d_out, idx, n * sizeof(int32_t));
+		e->dec_idx = n;
+	}
+	/* launch shapes follow the context's bucket; the kernels read each
+	 * row's own position */
+	int cap = e->max_blocks * TTS_KV_BLOCK;
+	int bucket = (e->db.max_ctx + TTS_CTX_BUCKET - 1) / TTS_CTX_BUCKET * TTS_CTX_BUCKET;
+	e->db.max_ctx = bucket < cap ? bucket : cap;
+	e->dec = (tts_decode_args){ rows, p, tok, logprob };
+	if (!o->graph_capture) {
+		decode_body(e);
+		return;
+	}
+	tts_graph_entry *g = NULL;
+	for (int i = 0; i < e->n_graphs && !g; i++) {
+		tts_graph_entry *c = &e->graphs[i];
+		if (c->rows == rows && c->max_ctx == e->db.max_ctx && c->p == p && c->tok == tok &&
+		    c->lp == logprob)
+			g = c;
+	}
+	if (g && g->g && o->graph_launch(g->g))
+		return;
+	if (g && g->g) {          /* stale: record it again */
+		o->graph_free(g->g);
+		g->g = NULL;
+	}
+	if (!g) {   /* a new shape runs once as it is (scratch buffers grow), then is recorded */
+		if (e->n_graphs == TTS_GRAPHS)
+			graphs_free(e);
+		e->graphs[e->n_graphs++] = (tts_graph_entry){ rows, e->db.max_ctx, p, tok, logprob, NULL };
+		decode_body(e);
+		return;
+	}
+	g->g = o->graph_capture(decode_body, e);
+	if (!g->g || !o->graph_launch(g->g))
+		decode_body(e);
 }
 
 static void

@@ -13,12 +13,34 @@
 typedef struct {
 	tts_w *wq, *wk, *wv, *wo, *in_proj, *out_proj, *gate, *up, *down;
 	tts_w *m1_x, *m1_z, *m1_B, *m1_C, *m1_dt_down, *m1_dt_w;
+	tts_w *wqkv, *gate_up;          /* packed q|k|v, gate|up (wq..wv, gate, up NULL) */
+	float *bqkv;
 	float *in_norm, *post_norm, *bq, *bk, *bv, *bo;
 	float *conv_w, *conv_b, *dt_bias, *A_log, *D, *gnorm, *m1_dt_b;
 	int in_w;                       /* Mamba2: in_proj rows (its output width) */
 	void *kc, *vc;                  /* attention: paged KV cache */
 	void *conv_state, *ssm_state;   /* Mamba: per-slot states */
 } tts_engine_layer;
+
+/* Decode steps recorded as graphs (tts_decode): one per shape — rows,
+ * context bucket, sampling buffers — up to TTS_GRAPHS, then all dropped. */
+#define TTS_GRAPHS 256
+#define TTS_CTX_BUCKET 256      /* tokens of context per launch-shape bucket */
+
+typedef struct {
+	int rows;
+	const tts_sample_params *p;
+	int32_t *tok;
+	float *lp;
+} tts_decode_args;
+
+typedef struct {
+	int rows, max_ctx;
+	const tts_sample_params *p;
+	int32_t *tok;
+	float *lp;
+	void *g;                        /* NULL: seen once, not yet recorded */
+} tts_graph_entry;
 
 typedef struct {
 	const tts_ops *ops;
@@ -29,11 +51,15 @@ typedef struct {
 	float *final_norm, *inv_freq;
 	tts_engine_layer *L;
 	/* scratch in backend memory */
-	float *h, *xn, *big, *mix, *y, *y2, *logits;
+	float *h, *xn, *big, *mix, *y, *y2, *logits, *pk;
 	int32_t *d_ids, *d_out;
 	tts_batch hb, db;      /* host batch arrays, backend copies */
 	int32_t *hbuf, *dbuf;  /* one buffer each, carved into the batch arrays */
 	size_t big_w;
+	int dec_idx;           /* rows whose identity index list is in d_out (tts_decode) */
+	tts_decode_args dec;
+	tts_graph_entry graphs[TTS_GRAPHS];
+	int n_graphs;
 } tts_engine;
 
 /* n_blocks KV blocks per attention layer, n_slots Mamba state slots,
@@ -61,6 +87,14 @@ typedef struct {
  * [n_seqs][vocab]) or of every new token (all_rows 1: [rows][vocab]) are
  * left in e->logits (backend memory).  Returns the number of logit rows. */
 int tts_forward(tts_engine *e, const tts_step *st, int all_rows);
+
+/* One decode step (every q_len 1) and its sampling: the tokens and their
+ * log-probabilities (tts_ops.sample) into tok and logprob, with the
+ * per-row parameters p — all three in backend memory.  On a backend with
+ * graphs each shape is run once, then recorded and replayed (the batch is
+ * uploaded before the replay; TTS_CUDA_GRAPHS=0 turns it off). */
+void tts_decode(tts_engine *e, const tts_step *st, const tts_sample_params *p, int32_t *tok,
+		float *logprob);
 
 /* Width of a logits row: the vocabulary, or a sequence-classification
  * model's n_labels. */

@@ -55,6 +55,11 @@ typedef struct {
 
 typedef struct tts_ops {
 	const char *name;
+	/* 1: the forward packs q|k|v and gate|up into one matrix each (one GEMM
+	 * instead of three or two; weight() must copy the data, since the
+	 * packed host copy is freed); 0: separate matrices (the CPU, whose
+	 * weight() may keep a pointer to float32 data) */
+	int pack;
 
 	/* memory */
 	void *(*alloc)(size_t bytes);             /* fatal when short */
@@ -77,6 +82,10 @@ typedef struct tts_ops {
 	void (*embed)(float *y, const tts_w *emb, const int32_t *ids, int rows);
 	/* y[r][i] = x[r][i] / sqrt(mean_j x[r][j]^2 + eps) * w[i]   (y may be x) */
 	void (*rmsnorm)(float *y, const float *x, const float *w, int rows, int dim, float eps);
+	/* h[r][i] += x[r][i], then y = rmsnorm(h) as above (the residual add
+	 * and the next norm in one pass; y must not overlap h or x) */
+	void (*add_rmsnorm)(float *h, const float *x, float *y, const float *w, int rows, int dim,
+			    float eps);
 	/* y[i] += x[i] */
 	void (*add)(float *y, const float *x, size_t n);
 	/* y[i][:] = x[idx[i]][:] for i < n (rows of width dim; idx in backend
@@ -91,6 +100,15 @@ typedef struct tts_ops {
 	void (*add_bias)(float *y, const float *b, int rows, int dim);
 	/* y[r][i] = silu(g[r][i]) * u[r][i]; y may be g */
 	void (*swiglu)(float *y, const float *g, const float *u, int rows, int dim);
+	/* y[r][i] = silu(gu[r][i]) * gu[r][dim + i]: SwiGLU of the packed
+	 * [gate | up] projection (y must not overlap gu) */
+	void (*swiglu_gu)(float *y, const float *gu, int rows, int dim);
+	/* q[r], k[r], v[r] = the three parts of the packed row qkv[r] (widths
+	 * n_heads*head_dim, n_kv*head_dim, n_kv*head_dim), then rope as below
+	 * on q and k (none when inv_freq is NULL); outputs dense */
+	void (*split_rope)(float *q, float *k, float *v, const float *qkv, const int32_t *pos,
+			   int rows, int n_heads, int n_kv, int head_dim, int rot_dim,
+			   const float *inv_freq);
 	/* rotate-half RoPE on the first rot_dim dims of each head, pairs
 	 * (i, i + rot_dim/2), angle pos[r] * inv_freq[i] */
 	void (*rope)(float *x, const int32_t *pos, int rows, int heads, int head_dim,
@@ -150,6 +168,16 @@ typedef struct tts_ops {
 	/* bytes of backend memory free now, for sizing the KV cache and the
 	 * state slots (NULL: unknown, e.g. the CPU backend) */
 	size_t (*mem_free)(void);
+
+	/* Optional (NULL: none, as on the CPU): record fn(ctx) — ops on
+	 * buffers and with launch shapes that stay the same from call to call —
+	 * as a graph, to replay at the cost of one launch.  graph_capture
+	 * returns NULL when graphs are off; graph_launch runs the graph and
+	 * returns 1, or returns 0 and runs nothing when it went stale (a
+	 * scratch buffer of the backend moved since): record it again. */
+	void *(*graph_capture)(void (*fn)(void *), void *ctx);
+	int (*graph_launch)(void *g);
+	void (*graph_free)(void *g);
 } tts_ops;
 
 extern const tts_ops tts_cpu_ops;

@@ -148,6 +148,13 @@ cpu_add(float *y, const float *x, size_t n)
 }
 
 static void
+cpu_add_rmsnorm(float *h, const float *x, float *y, const float *w, int rows, int dim, float eps)
+{
+	cpu_add(h, x, (size_t)rows * dim);
+	cpu_rmsnorm(y, h, w, rows, dim, eps);
+}
+
+static void
 cpu_add_bias(float *y, const float *b, int rows, int dim)
 {
 	for (int r = 0; r < rows; r++)
@@ -160,6 +167,30 @@ cpu_swiglu(float *y, const float *g, const float *u, int rows, int dim)
 	size_t n = (size_t)rows * dim;
 	for (size_t i = 0; i < n; i++)
 		y[i] = silu(g[i]) * u[i];
+}
+
+static void
+cpu_swiglu_gu(float *y, const float *gu, int rows, int dim)
+{
+	for (int r = 0; r < rows; r++)
+		cpu_swiglu(y + (size_t)r * dim, gu + (size_t)r * 2 * dim, gu + (size_t)r * 2 * dim + dim,
+			   1, dim);
+}
+
+static void
+cpu_split_rope(float *q, float *k, float *v, const float *qkv, const int32_t *pos, int rows,
+	       int n_heads, int n_kv, int head_dim, int rot_dim, const float *inv_freq)
+{
+	size_t qd = (size_t)n_heads * head_dim, kvd = (size_t)n_kv * head_dim, w = qd + 2 * kvd;
+	for (int r = 0; r < rows; r++) {
+		memcpy(q + r * qd, qkv + r * w, qd * sizeof(float));
+		memcpy(k + r * kvd, qkv + r * w + qd, kvd * sizeof(float));
+		memcpy(v + r * kvd, qkv + r * w + qd + kvd, kvd * sizeof(float));
+	}
+	if (inv_freq) {
+		cpu_rope(q, pos, rows, n_heads, head_dim, rot_dim, inv_freq);
+		cpu_rope(k, pos, rows, n_kv, head_dim, rot_dim, inv_freq);
+	}
 }
 
 static void
@@ -219,8 +250,10 @@ const tts_ops tts_cpu_ops = {
 	.zero = cpu_zero, .sync = cpu_sync,
 	.weight = cpu_weight, .vec = cpu_vec, .weight_free = cpu_weight_free,
 	.matmul = cpu_matmul, .embed = cpu_embed, .rmsnorm = cpu_rmsnorm,
+	.add_rmsnorm = cpu_add_rmsnorm,
 	.add = cpu_add, .gather_rows = cpu_gather_rows, .repeat_groups = cpu_repeat_groups,
-	.add_bias = cpu_add_bias, .swiglu = cpu_swiglu, .rope = cpu_rope,
+	.add_bias = cpu_add_bias, .swiglu = cpu_swiglu, .swiglu_gu = cpu_swiglu_gu,
+	.split_rope = cpu_split_rope, .rope = cpu_rope,
 	.kv_alloc = cpu_kv_alloc, .kv_write = cpu_kv_write, .kv_copy_block = cpu_kv_copy_block,
 	.attention = cpu_attention,
 	.conv1d = cpu_conv1d, .ssd = cpu_ssd, .gated_rmsnorm = cpu_gated_rmsnorm,

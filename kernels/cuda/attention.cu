@@ -338,8 +338,10 @@ attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, c
 
 	for (int kb = k0; kb < k1; kb += KPI) {
 		float v[32];
-		__align__(16) bf16 kv[KPI][DPL];
+		/* the values are loaded with the keys: both round trips overlap */
+		__align__(16) bf16 kv[KPI][DPL], vv[KPI][DPL];
 		load_keys<KPI, DPL>(kv, kc, bt, kb, k1, n_kv, kvh, lane);
+		load_keys<KPI, DPL>(vv, vc, bt, kb, k1, n_kv, kvh, lane);
 #pragma unroll
 		for (int k = 0; k < KPI; k++)
 #pragma unroll
@@ -366,8 +368,6 @@ attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, c
 		for (int off = G; off < 32; off <<= 1) ps += __shfl_xor_sync(0xffffffffu, ps, off);
 		l = l * corr + ps;
 		m = mn;
-		__align__(16) bf16 vv[KPI][DPL];
-		load_keys<KPI, DPL>(vv, vc, bt, kb, k1, n_kv, kvh, lane);
 #pragma unroll
 		for (int g = 0; g < G; g++) {
 			const float cg = __shfl_sync(0xffffffffu, corr, g);
@@ -409,7 +409,7 @@ static void part_reserve(int n_split, int rows, int n_heads, int hd)
 {
 	size_t need = (size_t)n_split * rows * n_heads * hd;
 	if (n_split < 2 || need <= part_cap) return;
-	cudaCheck(cudaStreamSynchronize(tts_stream));
+	tts_scratch_grow();
 	if (part_o) cudaCheck(cudaFree(part_o));
 	if (part_ml) cudaCheck(cudaFree(part_ml));
 	part_cap = need + need / 2;

@@ -30,6 +30,18 @@ void tts_launch_check(const char *file, int line);
 void tts_cuda_check(cudaError_t e, const char *call, const char *file, int line);
 void tts_cublas_check(cublasStatus_t s, const char *call, const char *file, int line);
 
+/* The bf16 copy of the activation the next matmuls read (ops.cu): a
+ * kernel writing float32 src[n] that a matmul reads next writes its bf16
+ * rounding into tts_act_reserve(n) and then calls tts_act_set(src, n);
+ * launchCheck and the copies forget it. */
+bf16 *tts_act_reserve(size_t n);
+void tts_act_set(const float *src, size_t n);
+void tts_act_forget(void);
+/* Before a scratch buffer an op keeps moves: waits for the stream and
+ * bumps tts_scratch_epoch, so recorded graphs using it are dropped. */
+void tts_scratch_grow(void);
+extern unsigned tts_scratch_epoch;
+
 extern cudaStream_t tts_stream;        /* every op runs on this stream */
 extern cublasHandle_t tts_cublas;
 extern int tts_num_sms;
@@ -83,11 +95,16 @@ __device__ __forceinline__ float block_max(float v, float *sh)
 void cu_matmul(float *y, const tts_w *w, const float *x, int rows);
 void cu_embed(float *y, const tts_w *emb, const int32_t *ids, int rows);
 void cu_rmsnorm(float *y, const float *x, const float *w, int rows, int dim, float eps);
+void cu_add_rmsnorm(float *h, const float *x, float *y, const float *w, int rows, int dim,
+		    float eps);
 void cu_add(float *y, const float *x, size_t n);
 void cu_gather_rows(float *y, const float *x, const int32_t *idx, int n, int dim);
 void cu_repeat_groups(float *y, const float *x, int rows, int groups, int width, int rep);
 void cu_add_bias(float *y, const float *b, int rows, int dim);
 void cu_swiglu(float *y, const float *g, const float *u, int rows, int dim);
+void cu_swiglu_gu(float *y, const float *gu, int rows, int dim);
+void cu_split_rope(float *q, float *k, float *v, const float *qkv, const int32_t *pos, int rows,
+		   int n_heads, int n_kv, int head_dim, int rot_dim, const float *inv_freq);
 void cu_rope(float *x, const int32_t *pos, int rows, int heads, int head_dim, int rot_dim,
 	     const float *inv_freq);
 void cu_gated_rmsnorm(float *y, const float *x, const float *z, int ldz, const float *w,

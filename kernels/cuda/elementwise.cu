@@ -18,24 +18,49 @@ void cu_embed(float *y, const tts_w *emb, const int32_t *ids, int rows)
 }
 
 /* y = x / sqrt(mean x^2 + eps) * w; y may be x (each thread rereads only
- * its own elements after the reduction). */
-__global__ void rmsnorm_kernel(float *y, const float *x, const float *w, int dim, float eps)
+ * its own elements after the reduction).  With h set (add_rmsnorm), first
+ * h += x in the same pass and normalise h.  yb: y's bf16 copy for the
+ * matmuls that read it next (tts_act), rounded as matmul would. */
+__global__ void rmsnorm_kernel(float *y, bf16 *yb, float *h, const float *x, const float *w,
+			       int dim, float eps)
 {
 	__shared__ float sh[32];
-	const float *xr = x + (size_t)blockIdx.x * dim;
-	float *yr = y + (size_t)blockIdx.x * dim;
+	const size_t o = (size_t)blockIdx.x * dim;
+	const float *xr = x + o;
+	float *yr = y + o, *hr = h ? h + o : NULL;
 	float ss = 0.f;
-	for (int i = threadIdx.x; i < dim; i += blockDim.x) ss += xr[i] * xr[i];
+	for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+		float v = xr[i];
+		if (hr) hr[i] = v = hr[i] + v;
+		ss += v * v;
+	}
 	ss = block_sum(ss, sh);
 	float inv = rsqrtf(ss / dim + eps);
-	for (int i = threadIdx.x; i < dim; i += blockDim.x) yr[i] = xr[i] * inv * w[i];
+	const float *src = hr ? hr : xr;
+	for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+		float v = src[i] * inv * w[i];
+		yr[i] = v;
+		if (yb) yb[o + i] = __float2bfloat16_rn(v);
+	}
 }
 
 void cu_rmsnorm(float *y, const float *x, const float *w, int rows, int dim, float eps)
 {
 	if (rows <= 0) return;
-	rmsnorm_kernel<<<rows, dim >= 1024 ? 512 : 128, 0, tts_stream>>>(y, x, w, dim, eps);
+	bf16 *yb = tts_act_reserve((size_t)rows * dim);
+	rmsnorm_kernel<<<rows, dim >= 1024 ? 512 : 128, 0, tts_stream>>>(y, yb, NULL, x, w, dim, eps);
 	launchCheck();
+	tts_act_set(y, (size_t)rows * dim);
+}
+
+void cu_add_rmsnorm(float *h, const float *x, float *y, const float *w, int rows, int dim,
+		    float eps)
+{
+	if (rows <= 0) return;
+	bf16 *yb = tts_act_reserve((size_t)rows * dim);
+	rmsnorm_kernel<<<rows, dim >= 1024 ? 512 : 128, 0, tts_stream>>>(y, yb, h, x, w, dim, eps);
+	launchCheck();
+	tts_act_set(y, (size_t)rows * dim);
 }
 
 __global__ void add_kernel(float *y, const float *x, size_t n)
@@ -65,17 +90,81 @@ void cu_add_bias(float *y, const float *b, int rows, int dim)
 	launchCheck();
 }
 
-__global__ void swiglu_kernel(float *y, const float *g, const float *u, size_t n)
+__global__ void swiglu_kernel(float *y, bf16 *yb, const float *g, const float *u, size_t n)
 {
 	size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-	if (i < n) y[i] = silu_f(g[i]) * u[i];
+	if (i >= n) return;
+	float v = silu_f(g[i]) * u[i];
+	y[i] = v;
+	yb[i] = __float2bfloat16_rn(v);
 }
 
 void cu_swiglu(float *y, const float *g, const float *u, int rows, int dim)
 {
 	size_t n = (size_t)rows * dim;
 	if (!n) return;
-	swiglu_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(y, g, u, n);
+	bf16 *yb = tts_act_reserve(n);
+	swiglu_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(y, yb, g, u, n);
+	launchCheck();
+	tts_act_set(y, n);
+}
+
+/* SwiGLU of the packed [gate | up] rows, with the bf16 copy for down_proj */
+__global__ void swiglu_gu_kernel(float *y, bf16 *yb, const float *gu, size_t n, int dim)
+{
+	size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (i >= n) return;
+	const float *g = gu + i / dim * 2 * dim + i % dim;
+	float v = silu_f(g[0]) * g[dim];
+	y[i] = v;
+	yb[i] = __float2bfloat16_rn(v);
+}
+
+void cu_swiglu_gu(float *y, const float *gu, int rows, int dim)
+{
+	size_t n = (size_t)rows * dim;
+	if (!n) return;
+	bf16 *yb = tts_act_reserve(n);
+	swiglu_gu_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(y, yb, gu, n, dim);
+	launchCheck();
+	tts_act_set(y, n);
+}
+
+/* The packed q|k|v rows split into dense q, k, v, with RoPE on q and k as
+ * rope_kernel computes it.  One thread per element of a packed row. */
+__global__ void split_rope_kernel(float *q, float *k, float *v, const float *qkv,
+				  const int32_t *pos, int rows, int hq, int hk, int hd, int rot,
+				  const float *inv_freq)
+{
+	const int qd = hq * hd, kvd = hk * hd, w = qd + 2 * kvd;
+	size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (t >= (size_t)rows * w) return;
+	const int r = (int)(t / w), j = (int)(t % w);
+	const float *src = qkv + (size_t)r * w;
+	if (j >= qd + kvd) {
+		v[(size_t)r * kvd + j - qd - kvd] = src[j];
+		return;
+	}
+	float *dst = j < qd ? q + (size_t)r * qd + j : k + (size_t)r * kvd + j - qd;
+	const int d = j % hd, half = rot / 2;
+	if (!inv_freq || d >= rot) {
+		*dst = src[j];
+		return;
+	}
+	const int i = d < half ? d : d - half, h0 = j - d;   /* pair (i, i + half) of the head */
+	float s, c;
+	sincosf((float)pos[r] * inv_freq[i], &s, &c);
+	const float x0 = src[h0 + i], x1 = src[h0 + i + half];
+	*dst = d < half ? x0 * c - x1 * s : x1 * c + x0 * s;
+}
+
+void cu_split_rope(float *q, float *k, float *v, const float *qkv, const int32_t *pos, int rows,
+		   int n_heads, int n_kv, int head_dim, int rot_dim, const float *inv_freq)
+{
+	size_t n = (size_t)rows * (n_heads + 2 * n_kv) * head_dim;
+	if (!n) return;
+	split_rope_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(q, k, v, qkv, pos, rows, n_heads,
+							       n_kv, head_dim, rot_dim, inv_freq);
 	launchCheck();
 }
 
@@ -110,7 +199,7 @@ void cu_rope(float *x, const int32_t *pos, int rows, int heads, int head_dim, in
 }
 
 /* v = x * silu(z); y = v / rms(v over the group) * w.  Block per (row, group). */
-__global__ void gated_rmsnorm_kernel(float *y, const float *x, const float *z, int ldz,
+__global__ void gated_rmsnorm_kernel(float *y, bf16 *yb, const float *x, const float *z, int ldz,
 				     const float *w, int dim, int group, float eps)
 {
 	__shared__ float sh[32];
@@ -124,18 +213,23 @@ __global__ void gated_rmsnorm_kernel(float *y, const float *x, const float *z, i
 	}
 	ss = block_sum(ss, sh);
 	float inv = rsqrtf(ss / group + eps);
-	for (int i = threadIdx.x; i < group; i += blockDim.x)
-		yr[i] = xr[i] * silu_f(zr[i]) * inv * w[g0 + i];
+	for (int i = threadIdx.x; i < group; i += blockDim.x) {
+		float v = xr[i] * silu_f(zr[i]) * inv * w[g0 + i];
+		yr[i] = v;
+		yb[(size_t)r * dim + g0 + i] = __float2bfloat16_rn(v);
+	}
 }
 
 void cu_gated_rmsnorm(float *y, const float *x, const float *z, int ldz, const float *w,
 		      int rows, int dim, int group, float eps)
 {
 	if (rows <= 0) return;
+	bf16 *yb = tts_act_reserve((size_t)rows * dim);
 	dim3 grid(rows, dim / group);
-	gated_rmsnorm_kernel<<<grid, group >= 1024 ? 512 : 128, 0, tts_stream>>>(y, x, z, ldz, w,
+	gated_rmsnorm_kernel<<<grid, group >= 1024 ? 512 : 128, 0, tts_stream>>>(y, yb, x, z, ldz, w,
 									      dim, group, eps);
 	launchCheck();
+	tts_act_set(y, (size_t)rows * dim);
 }
 
 /* y[i] = x[idx[i]] (rows of dim).  In place (y == x) it goes through a
@@ -158,7 +252,7 @@ void cu_gather_rows(float *y, const float *x, const int32_t *idx, int n, int dim
 	float *dst = y;
 	if (y == x) {
 		if (bytes > gather_cap) {
-			cudaCheck(cudaStreamSynchronize(tts_stream));
+			tts_scratch_grow();
 			if (gather_tmp) cudaCheck(cudaFree(gather_tmp));
 			cudaCheck(cudaMalloc(&gather_tmp, bytes));
 			gather_cap = bytes;

@@ -3,10 +3,16 @@
  * projections through cuBLAS.
  *
  * Activations stay float32 as ops.h says.  cuBLAS wants both GEMM inputs in
- * bf16, so matmul first rounds x to bf16 into a scratch buffer (rows x in,
+ * bf16, so matmul reads x rounded to bf16 from a scratch buffer (rows x in,
  * small next to the weight it multiplies: at 128 rows and d 4096 it is 1 MB
- * against a 32 MB weight) and accumulates and writes float32. */
+ * against a 32 MB weight) and accumulates and writes float32.  The kernels
+ * whose output the next matmuls read (the norms, SwiGLU) write that bf16
+ * copy themselves (tts_act below), so matmul converts only other inputs
+ * (attention's output, Mamba-1's dt rank) — once for several matmuls of one
+ * x.  Decode steps can be recorded as CUDA graphs and replayed
+ * (graph_capture / graph_launch; TTS_CUDA_GRAPHS=0 turns them off). */
 #include <cstring>
+#include <cublasLt.h>
 #include <cuda_fp16.h>
 #include "common.cuh"
 
@@ -32,14 +38,38 @@ void tts_cublas_check(cublasStatus_t s, const char *call, const char *file, int 
 
 static int debug_sync = -1;
 
+static int env_on(const char *name, int dflt)
+{
+	const char *e = getenv(name);
+	return e && *e ? strcmp(e, "0") != 0 : dflt;
+}
+
 void tts_launch_check(const char *file, int line)
 {
+	tts_act_forget();     /* the kernel may have rewritten the bf16 copy's source */
 	tts_cuda_check(cudaGetLastError(), "kernel launch", file, line);
-	if (debug_sync < 0) {
-		const char *e = getenv("TTS_CUDA_SYNC");
-		debug_sync = e && *e && strcmp(e, "0") != 0;
-	}
+	if (debug_sync < 0) debug_sync = env_on("TTS_CUDA_SYNC", 0);
 	if (debug_sync) tts_cuda_check(cudaStreamSynchronize(tts_stream), "kernel run", file, line);
+}
+
+/* Scratch buffers the ops keep (the bf16 activation, attention's partial
+ * results, ...) grow on demand, waiting for the stream first; a graph
+ * records their addresses, so every move bumps the epoch and graphs of an
+ * older epoch are not replayed.  Growing while a graph is being recorded
+ * would wait inside the capture: the engine runs each step shape once
+ * before recording it, so it does not happen. */
+unsigned tts_scratch_epoch;
+
+void tts_scratch_grow(void)
+{
+	cudaStreamCaptureStatus st;
+	cudaCheck(cudaStreamIsCapturing(tts_stream, &st));
+	if (st != cudaStreamCaptureStatusNone) {
+		fprintf(stderr, "tts: internal error: a CUDA scratch buffer grows during graph capture\n");
+		exit(1);
+	}
+	cudaCheck(cudaStreamSynchronize(tts_stream));
+	tts_scratch_epoch++;
 }
 
 /* ---- memory ---- */
@@ -64,6 +94,7 @@ static void cu_free(void *p) { if (p) cudaCheck(cudaFree(p)); }
  * source may be reused, so the caller can free src at once. */
 static void cu_upload(void *dst, const void *src, size_t n)
 {
+	tts_act_forget();
 	cudaCheck(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, tts_stream));
 }
 
@@ -75,10 +106,15 @@ static void cu_download(void *dst, const void *src, size_t n)
 
 static void cu_copy(void *dst, const void *src, size_t n)
 {
+	tts_act_forget();
 	cudaCheck(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, tts_stream));
 }
 
-static void cu_zero(void *dst, size_t n) { cudaCheck(cudaMemsetAsync(dst, 0, n, tts_stream)); }
+static void cu_zero(void *dst, size_t n)
+{
+	tts_act_forget();
+	cudaCheck(cudaMemsetAsync(dst, 0, n, tts_stream));
+}
 static void cu_sync(void) { cudaCheck(cudaStreamSynchronize(tts_stream)); }
 
 static size_t cu_mem_free(void)
@@ -169,8 +205,25 @@ static void cu_weight_free(tts_w *w)
 
 /* ---- projections ---- */
 
-static bf16 *xbf;                 /* scratch: x rounded to bf16 */
+/* The bf16 copy of one float32 activation (src, n floats) in xbf. */
+static bf16 *xbf;
 static size_t xbf_cap;
+static const float *act_src;
+static size_t act_n;
+
+bf16 *tts_act_reserve(size_t n)
+{
+	if (n > xbf_cap) {
+		tts_scratch_grow();
+		cu_free(xbf);
+		xbf_cap = n + n / 4;
+		xbf = (bf16 *)cu_alloc(xbf_cap * sizeof(bf16));
+	}
+	return xbf;
+}
+
+void tts_act_set(const float *src, size_t n) { act_src = src, act_n = n; }
+void tts_act_forget(void) { act_src = NULL; }
 
 __global__ void f32_to_bf16_kernel(bf16 *dst, const float *src, size_t n)
 {
@@ -185,23 +238,128 @@ __global__ void f32_to_bf16_kernel(bf16 *dst, const float *src, size_t n)
 	}
 }
 
-static bf16 *to_bf16_scratch(const float *x, size_t n)
+/* x rounded to bf16: the copy a norm or an earlier matmul left, else a conversion */
+static const bf16 *act_bf16(const float *x, size_t n)
 {
-	if (n > xbf_cap) {
-		cu_sync();
-		cu_free(xbf);
-		xbf_cap = n + n / 4;
-		xbf = (bf16 *)cu_alloc(xbf_cap * sizeof(bf16));
-	}
+	if (x == act_src && n == act_n) return xbf;
+	bf16 *d = tts_act_reserve(n);
 	/* the vector path needs 16-byte aligned rows of floats; cudaMalloc'd
 	 * activations are, and the scalar tail covers the rest */
 	if (((uintptr_t)x & 15) == 0) {
-		f32_to_bf16_kernel<<<cdiv(cdiv(n, 4), 256), 256, 0, tts_stream>>>(xbf, x, n);
+		f32_to_bf16_kernel<<<cdiv(cdiv(n, 4), 256), 256, 0, tts_stream>>>(d, x, n);
 	} else {
-		to_bf16_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(xbf, x, n);
+		to_bf16_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(d, x, n);
 	}
 	launchCheck();
-	return xbf;
+	tts_act_set(x, n);
+	return d;
+}
+
+/* Decode GEMMs are skinny (rows <= a few hundred against a weight of
+ * millions).  With TTS_CUBLASLT=1 each (out, in, rows) with rows <=
+ * LT_TUNE_ROWS gets the fastest of cuBLASLt's heuristic candidates and
+ * cublasGemmEx, timed once on first use (never while a graph records: the
+ * engine runs each shape once before); larger shapes take the heuristic's
+ * first.  Off by default: on the H200 the Llama-3-8B decode step at batch
+ * 128 took 8.39 ms with it and 8.35 ms with cublasGemmEx alone
+ * (bench/RESULTS.md, GPU run 7), so the default stays the plain call. */
+#define LT_TUNE_ROWS 256
+#define LT_CANDIDATES 8
+
+struct lt_plan {
+	int out, in, rows, ok;         /* ok 0: no candidate, GemmEx */
+	unsigned align;                /* of y, up to 256 bytes (the heuristic's default) */
+	cublasLtMatmulDesc_t op;
+	cublasLtMatrixLayout_t a, b, c;
+	cublasLtMatmulAlgo_t algo;
+};
+
+static cublasLtHandle_t lt;
+static void *lt_ws;
+static const size_t lt_ws_bytes = (size_t)32 << 20;
+static lt_plan *plans;
+static int n_plans, cap_plans, lt_on = -1;
+
+static void gemm_ex(float *y, const tts_w *w, const bf16 *xb, int rows)
+{
+	const float one = 1.f, zero = 0.f;
+	cublasCheck(cublasGemmEx(tts_cublas, CUBLAS_OP_T, CUBLAS_OP_N, w->out, rows, w->in, &one,
+				 w->d, CUDA_R_16BF, w->in, xb, CUDA_R_16BF, w->in, &zero, y,
+				 CUDA_R_32F, w->out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+static int lt_run(const lt_plan *p, const cublasLtMatmulAlgo_t *algo, float *y, const bf16 *w,
+		  const bf16 *xb)
+{
+	const float one = 1.f, zero = 0.f;
+	return cublasLtMatmul(lt, p->op, &one, w, p->a, xb, p->b, &zero, y, p->c, y, p->c, algo,
+			      lt_ws, lt_ws_bytes, tts_stream) == CUBLAS_STATUS_SUCCESS;
+}
+
+/* the plan of this shape, made (and tuned) on first use; NULL: use GemmEx */
+static const lt_plan *lt_plan_for(const tts_w *w, int rows, float *y, const bf16 *xb)
+{
+	unsigned align = 256;
+	while (align > 4 && ((uintptr_t)y & (align - 1))) align >>= 1;
+	for (int i = 0; i < n_plans; i++)
+		if (plans[i].out == w->out && plans[i].in == w->in && plans[i].rows == rows &&
+		    plans[i].align == align)
+			return plans[i].ok ? &plans[i] : NULL;
+	if (n_plans == cap_plans) {
+		cap_plans = cap_plans ? 2 * cap_plans : 64;
+		plans = (lt_plan *)realloc(plans, cap_plans * sizeof *plans);
+		if (!plans) { fprintf(stderr, "tts: out of memory\n"); exit(1); }
+	}
+	lt_plan p = { w->out, w->in, rows, 0, align };
+	const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+	cublasCheck(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+	cublasCheck(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+	cublasCheck(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+	cublasCheck(cublasLtMatrixLayoutCreate(&p.a, CUDA_R_16BF, w->in, w->out, w->in));
+	cublasCheck(cublasLtMatrixLayoutCreate(&p.b, CUDA_R_16BF, w->in, rows, w->in));
+	cublasCheck(cublasLtMatrixLayoutCreate(&p.c, CUDA_R_32F, w->out, rows, w->out));
+	cublasLtMatmulPreference_t pref;
+	cublasCheck(cublasLtMatmulPreferenceCreate(&pref));
+	cublasCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+							 &lt_ws_bytes, sizeof lt_ws_bytes));
+	/* W and the bf16 x are cudaMalloc'd (256-byte aligned); y may be a slice */
+	cublasCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
+							 &align, sizeof align));
+	cublasCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
+							 &align, sizeof align));
+	cublasLtMatmulHeuristicResult_t res[LT_CANDIDATES];
+	int n = 0;
+	if (cublasLtMatmulAlgoGetHeuristic(lt, p.op, p.a, p.b, p.c, p.c, pref, LT_CANDIDATES, res, &n)
+	    != CUBLAS_STATUS_SUCCESS)
+		n = 0;
+	cublasCheck(cublasLtMatmulPreferenceDestroy(pref));
+	cudaStreamCaptureStatus cap;
+	cudaCheck(cudaStreamIsCapturing(tts_stream, &cap));
+	int best = 0;     /* -1: GemmEx was faster */
+	if (n > 0 && rows <= LT_TUNE_ROWS && cap == cudaStreamCaptureStatusNone) {
+		cudaEvent_t e0, e1;
+		cudaCheck(cudaEventCreate(&e0));
+		cudaCheck(cudaEventCreate(&e1));
+		float best_ms = 1e30f;
+		for (int i = -1; i < n; i++) {    /* -1: GemmEx; each after a warm-up call */
+			int ok = 1;
+			for (int k = 0; k < 4; k++) {
+				if (k == 1) cudaCheck(cudaEventRecord(e0, tts_stream));
+				if (i < 0) gemm_ex(y, w, xb, rows);
+				else ok &= lt_run(&p, &res[i].algo, y, w->d, xb);
+			}
+			cudaCheck(cudaEventRecord(e1, tts_stream));
+			cudaCheck(cudaEventSynchronize(e1));
+			float ms;
+			cudaCheck(cudaEventElapsedTime(&ms, e0, e1));
+			if (ok && ms < best_ms) best_ms = ms, best = i;
+		}
+		cudaCheck(cudaEventDestroy(e0));
+		cudaCheck(cudaEventDestroy(e1));
+	}
+	if (n > 0 && best >= 0) p.algo = res[best].algo, p.ok = 1;
+	plans[n_plans++] = p;
+	return p.ok ? &plans[n_plans - 1] : NULL;
 }
 
 /* y[r][o] = sum_i x[r][i] W[o][i].  Column-major view: y^T (out x rows) =
@@ -209,11 +367,64 @@ static bf16 *to_bf16_scratch(const float *x, size_t n)
 void cu_matmul(float *y, const tts_w *w, const float *x, int rows)
 {
 	if (rows <= 0) return;
-	const bf16 *xb = to_bf16_scratch(x, (size_t)rows * w->in);
-	const float one = 1.f, zero = 0.f;
-	cublasCheck(cublasGemmEx(tts_cublas, CUBLAS_OP_T, CUBLAS_OP_N, w->out, rows, w->in, &one,
-				 w->d, CUDA_R_16BF, w->in, xb, CUDA_R_16BF, w->in, &zero,
-				 y, CUDA_R_32F, w->out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+	const size_t n = (size_t)rows * w->in;
+	const bf16 *xb = act_bf16(x, n);
+	if (lt_on < 0) lt_on = env_on("TTS_CUBLASLT", 0);
+	const lt_plan *p = lt_on ? lt_plan_for(w, rows, y, xb) : NULL;
+	if (!p || !lt_run(p, &p->algo, y, w->d, xb)) gemm_ex(y, w, xb, rows);
+	if (y < x + n && x < y + (size_t)rows * w->out) tts_act_forget();
+}
+
+/* ---- CUDA graphs ---- */
+
+struct cu_graph {
+	cudaGraphExec_t exec;
+	unsigned epoch;
+};
+
+static void *cu_graph_capture(void (*fn)(void *), void *ctx)
+{
+	static int on = -1;
+	if (on < 0) on = env_on("TTS_CUDA_GRAPHS", 1) && !env_on("TTS_CUDA_SYNC", 0);
+	if (!on) return NULL;
+	const unsigned epoch = tts_scratch_epoch;
+	cudaGraph_t g = NULL;
+	tts_act_forget();
+	cudaCheck(cudaStreamBeginCapture(tts_stream, cudaStreamCaptureModeRelaxed));
+	fn(ctx);
+	cudaError_t err = cudaStreamEndCapture(tts_stream, &g);
+	tts_act_forget();     /* nothing ran: the scratch holds what it held before */
+	cu_graph *h = (cu_graph *)calloc(1, sizeof *h);
+	if (!h) { fprintf(stderr, "tts: out of memory\n"); exit(1); }
+	if (err == cudaSuccess) err = cudaGraphInstantiate(&h->exec, g, 0);
+	if (g) cudaCheck(cudaGraphDestroy(g));
+	if (err != cudaSuccess) {     /* the steps still run, op by op */
+		fprintf(stderr, "tts: warning: CUDA graphs off: recording a decode step failed (%s)\n",
+			cudaGetErrorString(err));
+		cudaGetLastError();
+		free(h);
+		on = 0;
+		return NULL;
+	}
+	h->epoch = epoch;
+	return h;
+}
+
+static int cu_graph_launch(void *p)
+{
+	cu_graph *h = (cu_graph *)p;
+	if (h->epoch != tts_scratch_epoch) return 0;
+	tts_act_forget();
+	cudaCheck(cudaGraphLaunch(h->exec, tts_stream));
+	return 1;
+}
+
+static void cu_graph_free(void *p)
+{
+	cu_graph *h = (cu_graph *)p;
+	if (!h) return;
+	cudaCheck(cudaGraphExecDestroy(h->exec));
+	free(h);
 }
 
 /* ---- the table ---- */
@@ -271,9 +482,17 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	cublasCheck(cublasCreate(&tts_cublas));
 	cublasCheck(cublasSetStream(tts_cublas, tts_stream));
 	cublasCheck(cublasSetMathMode(tts_cublas, CUBLAS_DEFAULT_MATH));
+	/* a fixed workspace: cuBLAS then allocates nothing while a graph records */
+	static void *ws;
+	const size_t ws_bytes = (size_t)32 << 20;
+	cudaCheck(cudaMalloc(&ws, ws_bytes));
+	cublasCheck(cublasSetWorkspace(tts_cublas, ws, ws_bytes));
+	cublasCheck(cublasLtCreate(&lt));
+	cudaCheck(cudaMalloc(&lt_ws, lt_ws_bytes));
 
 	tts_ops *o = &cuda_table;
 	o->name = "cuda";
+	o->pack = 1;        /* cu_weight converts into device memory: a copy */
 	o->alloc = cu_alloc;
 	o->free = cu_free;
 	o->upload = cu_upload;
@@ -287,11 +506,14 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	o->matmul = cu_matmul;
 	o->embed = cu_embed;
 	o->rmsnorm = cu_rmsnorm;
+	o->add_rmsnorm = cu_add_rmsnorm;
 	o->add = cu_add;
 	o->gather_rows = cu_gather_rows;
 	o->repeat_groups = cu_repeat_groups;
 	o->add_bias = cu_add_bias;
 	o->swiglu = cu_swiglu;
+	o->swiglu_gu = cu_swiglu_gu;
+	o->split_rope = cu_split_rope;
 	o->rope = cu_rope;
 	o->kv_alloc = cu_kv_alloc;
 	o->kv_write = cu_kv_write;
@@ -306,6 +528,9 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	o->state_zero = cu_state_zero;
 	o->sample = cu_sample;
 	o->mem_free = cu_mem_free;
+	o->graph_capture = cu_graph_capture;
+	o->graph_launch = cu_graph_launch;
+	o->graph_free = cu_graph_free;
 	ready = device;
 	return o;
 }

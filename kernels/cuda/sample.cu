@@ -4,19 +4,36 @@
  * id ascending), then min-p, then an inverse-CDF draw in token-id order,
  * all in double; logprob under the untouched softmax at temperature 1.
  *
- * No sort.  Each token gets a 64-bit rank key, its logit's ordered bits
- * above its complemented id, so the rank order is the key order and keys
- * are distinct.  "The first k in rank order" is then "key >= the k-th
- * largest key", and the top-p prefix is "key >= the largest key whose mass
- * at or above reaches p*S": both found by radix selection, 8 bits a pass,
- * stopping as soon as the chosen bucket holds one token.  The draw is a
- * block prefix scan over contiguous id chunks.  Sums run in another order
- * than on the CPU; that changes a token only when the uniform falls within
- * rounding of a boundary (philox.h). */
+ * No sort of the vocabulary.  The rank order is the order of a 96-bit
+ * composite key, most significant first:
+ *   c0 = ~fix(d), d = (max l - l) / T in 2^-27 fixed point (saturating at
+ *        32: those tokens, each under e^-32 of the top one, share c0 = 0),
+ *   c1 = l's ordered bits, c2 = ~id,
+ * so "the first k in rank order" is "key >= the k-th largest key" and the
+ * top-p prefix is "key >= the largest key whose mass at or above reaches
+ * p*S".  Both are found by radix selection over the key's 12 bytes, 256
+ * buckets a pass, c0's first byte (1/8 of a temperature unit of logit per
+ * bucket) in the same pass as the softmax sums; as soon as the chosen
+ * bucket holds at most CAP tokens they are gathered into shared memory and
+ * sorted, and the cut is read off their prefix sums.  Masses are w rounded
+ * to 2^-42 fixed point and summed in integers (exact, any order).  The
+ * histograms are per lane (bucket b, lane j at b*33 + j), so the lanes of a
+ * warp never hit one address: shared-memory atomics are native only for
+ * 32-bit integers (64-bit and floating-point ones are compare-and-swap
+ * loops, which serialised the first version at 2 ms for 128 rows), hence
+ * the 15-bit limbs.  The draw: warp sums over contiguous id chunks, then
+ * one warp scans the chunk holding u*T.  Sums run in another order than on
+ * the CPU; that changes a token only when the uniform falls within rounding
+ * of a boundary (philox.h). */
 #include <climits>
 #include "common.cuh"
 
-#define SB 1024
+#define SB 1024          /* threads per row */
+#define NB 256           /* buckets a radix pass */
+#define HP 33            /* lanes + 1: a bucket's 32 lane counters, padded */
+#define CAP 8192         /* tokens gathered for the final sort */
+#define MASS_ONE 0x1p42
+#define LIMB 15
 
 /* Random123's Philox4x32-10, as lib/philox.c */
 __device__ __forceinline__ void philox4x32_10(uint32_t k0, uint32_t k1, uint32_t c[4])
@@ -37,129 +54,292 @@ __device__ __forceinline__ uint32_t okey(float f)
 	return b & 0x80000000u ? ~b : b | 0x80000000u;
 }
 
+typedef unsigned long long u64;
+
 struct row_view {
 	const float *l;
-	double T, m;
+	double T, m;            /* temperature, max l / T */
+	float M, invT;          /* max l, 1 / T (the float key only) */
 	__device__ uint64_t key(int i) const { return (uint64_t)okey(l[i]) << 32 | (uint32_t)~i; }
 	__device__ double w(int i) const { return exp((double)l[i] / T - m); }
+	/* the three words of the composite key */
+	__device__ void comp(int i, uint32_t c[3]) const
+	{
+		float d = (M - l[i]) * invT;
+		c[0] = d < 32.f ? ~(uint32_t)(d * 0x1p27f) : 0u;
+		c[1] = okey(l[i]);
+		c[2] = ~(uint32_t)i;
+	}
 };
 
-/* Masses are summed in 2^-42 fixed point, each w rounded to nearest:
- * shared-memory atomics on 64-bit integers are single instructions, on
- * doubles compare-and-swap loops that serialise under contention (top-p
- * 0.95 over 128k tokens took 2 ms a row).  w <= 1, so a sum of up to 2^21
- * tokens fits; the rounding errors (2^-43 a token, random in sign) stay
- * orders of magnitude below the smallest w that can decide a cut. */
-#define MASS_ONE 0x1p42
+__device__ __forceinline__ u64 wfix(double w) { return (u64)(w * MASS_ONE + 0.5); }
+
+/* A radix pass's state: the digits chosen so far (pre under mask msk, per
+ * word), the mass (fixed point) or count of the tokens above the bucket,
+ * and the level (byte 0..11 of the composite key). */
+struct sel_state {
+	uint32_t pre[3], msk[3];
+	int level;
+	__device__ bool in(const uint32_t c[3]) const
+	{
+		return (c[0] & msk[0]) == pre[0] && (c[1] & msk[1]) == pre[1] &&
+		       (c[2] & msk[2]) == pre[2];
+	}
+	__device__ int digit(const uint32_t c[3]) const
+	{
+		return (int)(c[level >> 2] >> (24 - 8 * (level & 3))) & 255;
+	}
+};
 
 struct sel_shared {
-	unsigned cnt[256];
-	unsigned long long mass[256];
-	int b, single;
-	unsigned kk;
-	double above;
-	unsigned long long found;
+	unsigned cnt[NB];
+	u64 mass[NB];
+	u64 above, total;
+	unsigned k;
+	int b, n, idx;
+	u64 red[33];         /* block scans: 32 warps and the total */
 };
 
-__device__ double block_sum_d(double v, double *sh)
+/* hist: 4 arrays of NB*HP counters (count, then 3 limbs of the mass);
+ * gather: CAP keys then CAP masses; they share the dynamic shared memory */
+#define HIST_WORDS (4 * NB * HP)
+#define SMEM_BYTES (HIST_WORDS * 4 > CAP * 16 ? HIST_WORDS * 4 : CAP * 16)
+
+__device__ __forceinline__ void hist_add(uint32_t *H, int b, u64 wq, int by_mass)
+{
+	const int a = b * HP + (threadIdx.x & 31);
+	atomicAdd(&H[a], 1u);
+	if (by_mass) {
+		atomicAdd(&H[NB * HP + a], (uint32_t)(wq & ((1u << LIMB) - 1)));
+		atomicAdd(&H[2 * NB * HP + a], (uint32_t)(wq >> LIMB & ((1u << LIMB) - 1)));
+		atomicAdd(&H[3 * NB * HP + a], (uint32_t)(wq >> 2 * LIMB));
+	}
+}
+
+__device__ void hist_zero(uint32_t *H)
+{
+	for (int i = threadIdx.x; i < HIST_WORDS; i += SB) H[i] = 0;
+}
+
+/* Sum over the block of a double or u64; every thread gets it. */
+template <typename T>
+__device__ T block_sum_t(T v, T *sh)
 {
 	int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
 	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
 	__syncthreads();
 	if (lane == 0) sh[w] = v;
 	__syncthreads();
-	v = lane < nw ? sh[lane] : 0.0;
+	v = lane < nw ? sh[lane] : (T)0;
 	for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
 	return v;
 }
 
-/* Among tokens with key >= floor: by_mass 0, the k-th largest key; by_mass
- * 1, the largest key v with sum of w over keys >= v reaching target (floor
- * itself when rounding leaves none: keep them all). */
-__device__ uint64_t radix_select(const row_view &R, int vocab, uint64_t floor, int by_mass,
-				 unsigned k, double target, sel_shared &sh)
+/* Exclusive prefix sum over the block (in thread order); *total gets the sum. */
+__device__ u64 block_excl_u64(u64 v, u64 *sh, u64 *total)
 {
-	const int tid = threadIdx.x;
-	uint64_t prefix = 0, mask = 0;
-	double above = 0.0;
-	for (int shift = 56; shift >= 0; shift -= 8) {
-		if (tid < 256) sh.cnt[tid] = 0, sh.mass[tid] = 0;
-		__syncthreads();
-		/* a thread's tokens mostly fall in the bucket of its previous one
-		 * (in the high digits nearly all tokens share one or two), so it
-		 * counts runs locally and adds a run at a change of bucket:
-		 * thousands of atomics on one shared address serialise */
-		int cur = -1;
-		unsigned cc = 0;
-		unsigned long long cm = 0;
-		for (int i = tid; i < vocab; i += SB) {
-			uint64_t K = R.key(i);
-			if (K < floor || (K & mask) != prefix) continue;
-			int d = (int)(K >> shift) & 255;
-			if (d != cur) {
-				if (cur >= 0) {
-					atomicAdd(&sh.cnt[cur], cc);
-					if (by_mass) atomicAdd(&sh.mass[cur], cm);
-				}
-				cur = d, cc = 0, cm = 0;
-			}
-			cc++;
-			if (by_mass) cm += (unsigned long long)(R.w(i) * MASS_ONE + 0.5);
+	int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+	u64 x = v;
+	for (int o = 1; o < 32; o <<= 1) {
+		u64 t = __shfl_up_sync(0xffffffffu, x, o);
+		if (lane >= o) x += t;
+	}
+	__syncthreads();
+	if (lane == 31) sh[w] = x;
+	__syncthreads();
+	if (w == 0) {
+		u64 s = sh[lane], y = s;
+		for (int o = 1; o < 32; o <<= 1) {
+			u64 t = __shfl_up_sync(0xffffffffu, y, o);
+			if (lane >= o) y += t;
 		}
-		if (cur >= 0) {
-			atomicAdd(&sh.cnt[cur], cc);
-			if (by_mass) atomicAdd(&sh.mass[cur], cm);
+		sh[lane] = y - s;
+		if (lane == 31) sh[32] = y;   /* sh: 33 entries */
+	}
+	__syncthreads();
+	u64 r = sh[w] + x - v;
+	*total = sh[32];
+	__syncthreads();
+	return r;
+}
+
+/* Fold the per-lane histogram H into sh.cnt / sh.mass, then pick the
+ * bucket holding the cut, scanning from the top (bucket 255): by_mass, the
+ * first whose cumulative mass (after sh.above) reaches tgt; else the one
+ * holding the k-th token (sh.k, counted after the tokens above).  Sets
+ * sh.b (-1: none), updates sh.above / sh.k to what lies above sh.b. */
+__device__ void pick_bucket(const uint32_t *H, int by_mass, double tgt, sel_shared &sh)
+{
+	const int tid = threadIdx.x, lane = tid & 31;
+	if (tid < NB) {
+		unsigned c = 0;
+		u64 m0 = 0, m1 = 0, m2 = 0;
+		for (int j = 0; j < 32; j++) {
+			const int a = tid * HP + j;
+			c += H[a];
+			if (by_mass) m0 += H[NB * HP + a], m1 += H[2 * NB * HP + a], m2 += H[3 * NB * HP + a];
 		}
-		__syncthreads();
-		if (tid == 0) {
-			int b = 255;
-			if (!by_mass) {
-				unsigned acc = 0;
-				for (; b >= 0; b--) {
-					if (acc + sh.cnt[b] >= k) break;
-					acc += sh.cnt[b];
-				}
-				k -= acc;
-			} else {
-				double acc = above;
-				for (; b >= 0; b--) {
-					const double mb = (double)sh.mass[b] / MASS_ONE;
-					if (acc + mb >= target) break;
-					acc += mb;
-				}
-				above = acc;
-			}
-			sh.b = b, sh.kk = k, sh.above = above, sh.single = b >= 0 && sh.cnt[b] == 1;
+		sh.cnt[tid] = c;
+		sh.mass[tid] = m0 + (m1 << LIMB) + (m2 << 2 * LIMB);
+	}
+	__syncthreads();
+	if (tid < 32) {
+		/* lane j takes buckets 255 - 8j .. 248 - 8j */
+		u64 ms = 0;
+		unsigned cs = 0;
+		for (int t = 0; t < 8; t++) {
+			const int b = 255 - 8 * lane - t;
+			ms += sh.mass[b], cs += sh.cnt[b];
 		}
-		__syncthreads();
-		const int b = sh.b, single = sh.single;
-		k = sh.kk, above = sh.above;
-		__syncthreads();
-		if (b < 0) return floor;
-		prefix |= (uint64_t)b << shift, mask |= 255ull << shift;
-		if (single) {      /* one token left in the bucket: it is the answer */
-			for (int i = tid; i < vocab; i += SB) {
-				uint64_t K = R.key(i);
-				if (K >= floor && (K & mask) == prefix) sh.found = K;
+		u64 mx = ms;
+		unsigned cx = cs;
+		for (int o = 1; o < 32; o <<= 1) {
+			u64 a = __shfl_up_sync(0xffffffffu, mx, o);
+			unsigned c = __shfl_up_sync(0xffffffffu, cx, o);
+			if (lane >= o) mx += a, cx += c;
+		}
+		u64 run = sh.above + mx - ms;     /* mass above this lane's buckets */
+		unsigned acc = cx - cs;           /* tokens above them */
+		const unsigned k = sh.k;
+		int found = -1;
+		u64 above = 0;
+		unsigned kk = 0;
+		for (int t = 0; t < 8 && found < 0; t++) {
+			const int b = 255 - 8 * lane - t;
+			if (by_mass ? (double)(run + sh.mass[b]) >= tgt && sh.cnt[b] > 0
+				    : acc + sh.cnt[b] >= k && sh.cnt[b] > 0) {
+				found = b, above = run, kk = k - acc;
 			}
-			__syncthreads();
-			prefix = sh.found;
-			__syncthreads();
-			return prefix;
+			run += sh.mass[b], acc += sh.cnt[b];
+		}
+		const unsigned bal = __ballot_sync(0xffffffffu, found >= 0);
+		/* rounding left none (it cannot with exact sums, but be safe):
+		 * the lowest non-empty bucket, which keeps everything */
+		const unsigned ne = __ballot_sync(0xffffffffu, cs > 0);
+		if (bal) {
+			if (lane == __ffs(bal) - 1) sh.b = found, sh.above = above, sh.k = kk;
+		} else if (ne) {
+			const int last = 31 - __clz(ne);
+			if (lane == last) {
+				int b = 255 - 8 * lane - 7;
+				while (sh.cnt[b] == 0) b++;
+				sh.b = b, sh.above = run - sh.mass[b], sh.k = 1;
+			}
+		} else if (lane == 0) {
+			sh.b = -1;
 		}
 	}
-	return prefix;
+	__syncthreads();
+}
+
+/* Bitonic sort of n keys (with their masses) descending, in shared memory;
+ * pads to a power of two with key 0. */
+__device__ void sort_desc(u64 *key, u64 *mass, int n)
+{
+	int P = 1;
+	while (P < n) P <<= 1;
+	for (int i = n + threadIdx.x; i < P; i += SB) key[i] = 0, mass[i] = 0;
+	__syncthreads();
+	for (int k = 2; k <= P; k <<= 1)
+		for (int j = k >> 1; j > 0; j >>= 1) {
+			for (int i = threadIdx.x; i < P; i += SB) {
+				const int p = i ^ j;
+				if (p <= i) continue;
+				const bool desc = (i & k) == 0;
+				const u64 a = key[i], b = key[p];
+				if (desc ? a < b : a > b) {
+					key[i] = b, key[p] = a;
+					const u64 t = mass[i]; mass[i] = mass[p]; mass[p] = t;
+				}
+			}
+			__syncthreads();
+		}
+}
+
+/* Among tokens with key >= floor: by_mass 0, the k-th largest key; by_mass
+ * 1, the largest key v with the mass of keys >= v reaching tgt (fixed
+ * point; sh.above preset to 0).  When by_mass, the first pass's histogram
+ * is already in H (built with the softmax sums); else this builds it. */
+__device__ uint64_t rank_select(const row_view &R, int vocab, uint64_t floor, int by_mass,
+			   unsigned k, double tgt, uint32_t *H, sel_shared &sh)
+{
+	const int tid = threadIdx.x;
+	sel_state st = {{0, 0, 0}, {0, 0, 0}, 0};
+	if (tid == 0) sh.k = k, sh.above = 0;
+	if (!by_mass) {
+		hist_zero(H);
+		__syncthreads();
+		for (int i = tid; i < vocab; i += SB) {
+			uint32_t c[3];
+			R.comp(i, c);
+			hist_add(H, st.digit(c), 0, 0);
+		}
+	}
+	__syncthreads();
+	for (;;) {
+		pick_bucket(H, by_mass, tgt, sh);
+		const int b = sh.b;
+		if (b < 0) return floor;
+		const unsigned n = sh.cnt[b];
+		const int w = st.level >> 2, sft = 24 - 8 * (st.level & 3);
+		st.pre[w] |= (uint32_t)b << sft, st.msk[w] |= 255u << sft;
+		st.level++;
+		__syncthreads();
+		if (n <= CAP || st.level == 12) break;
+		/* the next byte, over the tokens of bucket b */
+		hist_zero(H);
+		__syncthreads();
+		for (int i = tid; i < vocab; i += SB) {
+			uint32_t c[3];
+			R.comp(i, c);
+			if (!st.in(c) || R.key(i) < floor) continue;
+			hist_add(H, st.digit(c), by_mass ? wfix(R.w(i)) : 0, by_mass);
+		}
+		__syncthreads();
+	}
+	/* gather bucket b's tokens, sort them by key, read off the cut */
+	u64 *key = (u64 *)H, *mass = key + CAP;
+	if (tid == 0) sh.n = 0, sh.idx = INT_MAX;
+	__syncthreads();
+	for (int i = tid; i < vocab; i += SB) {
+		uint32_t c[3];
+		R.comp(i, c);
+		const uint64_t K = R.key(i);
+		if (!st.in(c) || K < floor) continue;
+		const int at = atomicAdd(&sh.n, 1);
+		key[at] = K;
+		mass[at] = by_mass ? wfix(R.w(i)) : 0;
+	}
+	__syncthreads();
+	const int n = sh.n;
+	sort_desc(key, mass, n);
+	if (!by_mass) return key[min(max((int)sh.k, 1), n) - 1];
+	/* thread t takes sorted entries [t*E, t*E + E) */
+	const int E = (n + SB - 1) / SB, i0 = min(tid * E, n), i1 = min(i0 + E, n);
+	u64 loc = 0;
+	for (int i = i0; i < i1; i++) loc += mass[i];
+	u64 tot;
+	u64 run = sh.above + block_excl_u64(loc, sh.red, &tot);
+	for (int i = i0; i < i1; i++) {
+		run += mass[i];
+		if ((double)run >= tgt) { atomicMin(&sh.idx, i); break; }
+	}
+	__syncthreads();
+	return key[sh.idx == INT_MAX ? n - 1 : sh.idx];
 }
 
 __global__ void __launch_bounds__(SB)
 sample_kernel(int32_t *tok, float *logprob, const float *logits, const tts_sample_params *params,
 	      int vocab)
 {
+	extern __shared__ __align__(16) unsigned char dyn[];
+	uint32_t *H = (uint32_t *)dyn;
 	__shared__ double shd[32];
 	__shared__ float shf[32];
 	__shared__ int shi[32];
 	__shared__ sel_shared sel;
-	__shared__ int pick;
+	__shared__ int pick, pick_w;
+	__shared__ double pick_excl, pick_t;
 	const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
 	const float *l = logits + (size_t)blockIdx.x * vocab;
 	const tts_sample_params P = params[blockIdx.x];
@@ -190,85 +370,109 @@ sample_kernel(int32_t *tok, float *logprob, const float *logits, const tts_sampl
 	__syncthreads();
 	const float M = shf[0];
 	const int best = shi[0];
-	double z = 0.0;
-	for (int i = tid; i < vocab; i += SB) z += exp((double)l[i] - M);
-	z = block_sum_d(z, shd);
-	const double logz = (double)M + log(z);
+	const bool greedy = !(P.temperature > 0.f);
+	row_view R;
+	R.l = l, R.T = (double)P.temperature, R.m = (double)M / (double)P.temperature;
+	R.M = M, R.invT = 1.f / P.temperature;
 
-	if (!(P.temperature > 0.f)) {
+	uint64_t thr = 0;
+	if (!greedy && P.top_k > 0 && P.top_k < vocab)
+		thr = rank_select(R, vocab, 0, 0, (unsigned)P.top_k, 0.0, H, sel);
+	__syncthreads();   /* every thread has read the cut out of H */
+	const bool top_p = !greedy && P.top_p < 1.f, t1 = P.temperature == 1.f;
+
+	/* the softmax sum at temperature 1 (logprob); with top-p also the mass
+	 * S of the tokens kept so far and the first radix pass's histogram */
+	if (top_p) hist_zero(H);
+	__syncthreads();
+	double z = 0.0;
+	u64 S = 0;
+	for (int i = tid; i < vocab; i += SB) {
+		const double e = exp((double)l[i] - M);
+		z += e;
+		if (!top_p || R.key(i) < thr) continue;
+		const u64 wq = wfix(t1 ? e : R.w(i));
+		uint32_t c[3];
+		R.comp(i, c);
+		S += wq;
+		hist_add(H, c[0] >> 24, wq, 1);
+	}
+	z = block_sum_t(z, shd);
+	const double logz = (double)M + log(z);
+	if (greedy) {
 		if (tid == 0) tok[blockIdx.x] = best, logprob[blockIdx.x] = (float)(l[best] - logz);
 		return;
 	}
-	row_view R;
-	R.l = l, R.T = (double)P.temperature, R.m = (double)M / (double)P.temperature;
-
-	uint64_t thr = 0;
-	if (P.top_k > 0 && P.top_k < vocab)
-		thr = radix_select(R, vocab, 0, 0, (unsigned)P.top_k, 0.0, sel);
-	if (P.top_p < 1.f) {
-		double S = 0.0;
-		for (int i = tid; i < vocab; i += SB)
-			if (R.key(i) >= thr) S += R.w(i);
-		S = block_sum_d(S, shd);
-		thr = radix_select(R, vocab, thr, 1, 0, (double)P.top_p * S, sel);
+	if (top_p) {
+		S = block_sum_t(S, sel.red);
+		thr = rank_select(R, vocab, thr, 1, 0, (double)P.top_p * (double)S, H, sel);
 	}
 	const double minp = P.min_p > 0.f ? (double)P.min_p : -1.0;
 
-	/* the draw: thread tid owns ids [i0, i1); block scan of chunk sums */
-	const int chunk = (vocab + SB - 1) / SB, i0 = min(tid * chunk, vocab), i1 = min(i0 + chunk, vocab);
-	double loc = 0.0;
+	/* the draw: warp w owns ids [c0, c1), a multiple of 32 wide */
+	const int C = (vocab + 32 * 32 - 1) / (32 * 32) * 32;
+	const int c0 = min(w * C, vocab), c1 = min(c0 + C, vocab);
+	double ws = 0.0;
 	int last = -1;
-	for (int i = i0; i < i1; i++) {
+	for (int i = c0 + lane; i < c1; i += 32) {
 		if (R.key(i) < thr) continue;
-		double wi = R.w(i);
-		if (wi >= minp) loc += wi, last = i;
+		const double wi = R.w(i);
+		if (wi >= minp) ws += wi, last = i;
 	}
-	double inc = loc;
-	for (int o = 1; o < 32; o <<= 1) {
-		double v = __shfl_up_sync(0xffffffffu, inc, o);
-		if (lane >= o) inc += v;
+	for (int o = 16; o > 0; o >>= 1) {
+		ws += __shfl_xor_sync(0xffffffffu, ws, o);
+		last = max(last, __shfl_xor_sync(0xffffffffu, last, o));
 	}
-	double wex = __shfl_up_sync(0xffffffffu, inc, 1);   /* exclusive within the warp */
-	if (lane == 0) wex = 0.0;
 	__syncthreads();
-	if (lane == 31) shd[w] = inc;
-	if (tid == 0) pick = INT_MAX;
+	if (lane == 0) shd[w] = ws, shi[w] = last;
 	__syncthreads();
+	uint32_t c[4] = {P.sample, P.step, 0u, 0u};
+	philox4x32_10(P.key[0], P.key[1], c);
+	const double u = (double)((((uint64_t)c[0] << 32) | c[1]) >> 11) * 0x1p-53;
 	if (w == 0) {
-		double v = shd[lane], x = v;
+		const double v = shd[lane];
+		double x = v;
 		for (int o = 1; o < 32; o <<= 1) {
 			double t = __shfl_up_sync(0xffffffffu, x, o);
 			if (lane >= o) x += t;
 		}
-		shd[lane] = x - v;          /* exclusive prefix of each warp */
-		if (lane == 31) sel.above = x;   /* total kept mass */
-	}
-	__syncthreads();
-	const double excl = shd[w] + wex, total = sel.above;
-	uint32_t c[4] = {P.sample, P.step, 0u, 0u};
-	philox4x32_10(P.key[0], P.key[1], c);
-	const double u = (double)((((uint64_t)c[0] << 32) | c[1]) >> 11) * 0x1p-53;
-	const double t = u * total;
-	if (loc > 0.0 && excl <= t && t < excl + loc) {
-		double run = excl;
-		int got = last;
-		for (int i = i0; i < i1; i++) {
-			if (R.key(i) < thr) continue;
-			double wi = R.w(i);
-			if (wi < minp) continue;
-			run += wi;
-			if (run > t) { got = i; break; }
+		const double total = __shfl_sync(0xffffffffu, x, 31), t = u * total;
+		const unsigned bal = __ballot_sync(0xffffffffu, v > 0.0 && x > t);
+		int lk = shi[lane];
+		for (int o = 16; o > 0; o >>= 1) lk = max(lk, __shfl_xor_sync(0xffffffffu, lk, o));
+		if (lane == 0) {
+			pick = lk;             /* rounding left none: the last kept token */
+			pick_w = bal ? __ffs(bal) - 1 : -1;
+			pick_t = t;
 		}
-		atomicMin(&pick, got);
+		if (bal && lane == __ffs(bal) - 1) pick_excl = x - v;
 	}
 	__syncthreads();
-	if (pick == INT_MAX) {   /* rounding left none: the last kept token */
-		int m = (int)block_max((float)last, shf);
-		if (tid == 0) pick = m;
-		__syncthreads();
+	if (w == pick_w) {
+		double run = pick_excl;
+		const double t = pick_t;
+		int got = shi[w];
+		for (int base = c0; base < c1; base += 32) {
+			const int i = base + lane;
+			double wi = 0.0;
+			if (i < c1 && R.key(i) >= thr) {
+				wi = R.w(i);
+				if (!(wi >= minp)) wi = 0.0;
+			}
+			double inc = wi;
+			for (int o = 1; o < 32; o <<= 1) {
+				double s = __shfl_up_sync(0xffffffffu, inc, o);
+				if (lane >= o) inc += s;
+			}
+			const unsigned hit = __ballot_sync(0xffffffffu, wi > 0.0 && run + inc > t);
+			if (hit) { got = base + __ffs(hit) - 1; break; }
+			run += __shfl_sync(0xffffffffu, inc, 31);
+		}
+		if (lane == 0) pick = got;
 	}
+	__syncthreads();
 	if (tid == 0) {
-		int tk = pick < 0 ? best : pick;
+		const int tk = pick < 0 ? best : pick;
 		tok[blockIdx.x] = tk;
 		logprob[blockIdx.x] = (float)(l[tk] - logz);
 	}
@@ -280,15 +484,24 @@ static int dparams_cap;
 void cu_sample(int32_t *tok, float *logprob, const float *logits, const tts_sample_params *p,
 	       int rows, int vocab)
 {
+	static int attr_set;
 	if (rows <= 0) return;
+	if (!attr_set) {
+		cudaCheck(cudaFuncSetAttribute(sample_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+					       SMEM_BYTES));
+		attr_set = 1;
+	}
 	/* the parameters may come from the host (the driver's per-row array) or
-	 * already sit on the device (a captured decode step) */
+	 * already sit on the device (tts_decode; always, while a graph records) */
+	cudaStreamCaptureStatus cap;
+	cudaCheck(cudaStreamIsCapturing(tts_stream, &cap));
 	cudaPointerAttributes at;
-	cudaCheck(cudaPointerGetAttributes(&at, p));
+	at.type = cudaMemoryTypeDevice;
+	if (cap == cudaStreamCaptureStatusNone) cudaCheck(cudaPointerGetAttributes(&at, p));
 	const tts_sample_params *dp = p;
 	if (at.type != cudaMemoryTypeDevice) {
 		if (rows > dparams_cap) {
-			cudaCheck(cudaStreamSynchronize(tts_stream));
+			tts_scratch_grow();
 			if (dparams) cudaCheck(cudaFree(dparams));
 			dparams_cap = rows < 256 ? 256 : rows;
 			cudaCheck(cudaMalloc(&dparams, dparams_cap * sizeof *dparams));
@@ -297,6 +510,6 @@ void cu_sample(int32_t *tok, float *logprob, const float *logits, const tts_samp
 					  tts_stream));
 		dp = dparams;
 	}
-	sample_kernel<<<rows, SB, 0, tts_stream>>>(tok, logprob, logits, dp, vocab);
+	sample_kernel<<<rows, SB, SMEM_BYTES, tts_stream>>>(tok, logprob, logits, dp, vocab);
 	launchCheck();
 }

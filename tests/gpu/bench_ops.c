@@ -1,7 +1,8 @@
 /* bench_ops.c — the GPU's ceilings and the CUDA ops' times at the shapes of
  * an 8B decode step, in one run (bench/gpu-bench.sh): device copy bandwidth,
- * the bf16 matmul rate (cuBLAS through ops->matmul, float32 x rounded to
- * bf16 included) by batch rows, then each op of a decode step at batch B
+ * the bf16 matmul rate (cuBLAS through ops->matmul; x is rounded to bf16
+ * by the first call only, as after a norm, which writes the bf16 copy) by
+ * batch rows, then each op of a decode step at batch B
  * (default 128) and context ~ 200 + 768/2, and the Llama-3-8B decode step
  * they add up to (ops launched back to back, no CUDA graph).
  * Usage: bench_ops [B] */
@@ -107,10 +108,15 @@ main(int argc, char **argv)
 	TIMEIT(t_gu, 20, G->matmul(y, wgu, x, B));
 	TIMEIT(t_d, 20, G->matmul(y, wd, x, B));
 	float *nw = gfill(4096, 1), *h = gfill((size_t)B * 4096, 1);
-	double t_norm, t_add, t_swi, t_rope, t_kvw, t_att;
+	double t_norm, t_add, t_swi, t_rope, t_kvw, t_att, t_anorm, t_split, t_cvt;
 	TIMEIT(t_norm, 50, G->rmsnorm(y, h, nw, B, 4096, 1e-5f));
 	TIMEIT(t_add, 50, G->add(y, h, (size_t)B * 4096));
-	TIMEIT(t_swi, 50, G->swiglu(y, x, x + (size_t)B * 14336, B, 14336));
+	TIMEIT(t_anorm, 50, G->add_rmsnorm(h, x, y, nw, B, 4096, 1e-5f));
+	TIMEIT(t_swi, 50, G->swiglu_gu(y, x, B, 14336));
+	/* the one conversion left a layer: o_proj's input (attention's output);
+	 * an upload in between makes matmul convert again */
+	double t_o_cold;
+	TIMEIT(t_o_cold, 20, (G->upload(x, &B, 4), G->matmul(y, wo, x, B)));
 	/* batch: B sequences of one token, context ctx, blocks laid out per sequence */
 	int ctx = 200 + 384, mb = (ctx + TTS_KV_BLOCK - 1) / TTS_KV_BLOCK;
 	int nblk = B * mb;
@@ -131,6 +137,8 @@ main(int argc, char **argv)
 			 .max_q_len = 1, .max_ctx = ctx };
 	float *inv = gfill(64, 0.01f);
 	TIMEIT(t_rope, 50, G->rope(x, bb.pos, B, 40, 128, 128, inv));
+	TIMEIT(t_split, 50, G->split_rope(y, y + (size_t)B * 4096, y + (size_t)B * 5120, x, bb.pos,
+					  B, 32, 8, 128, 128, inv));
 	void *kc = G->kv_alloc(nblk, 8, 128), *vc = G->kv_alloc(nblk, 8, 128);
 	TIMEIT(t_kvw, 50, G->kv_write(kc, vc, x, x, &bb, 8, 128));
 	TIMEIT(t_att, 20, G->attention(y, x, kc, vc, &bb, 32, 8, 128));
@@ -149,6 +157,9 @@ main(int argc, char **argv)
 	       B, ctx, t_att_sh * 1e6, kv_sh / t_att_sh / 1e9);
 	printf("small ops     rmsnorm %.1f  add %.1f  swiglu %.1f  rope %.1f  kv_write %.1f us\n",
 	       t_norm * 1e6, t_add * 1e6, t_swi * 1e6, t_rope * 1e6, t_kvw * 1e6);
+	t_cvt = t_o_cold - t_o;
+	printf("fused ops     add_rmsnorm %.1f  split_rope %.1f  swiglu_gu %.1f  o_proj input "
+	       "conversion (+ a 4-byte upload) %.1f us\n", t_anorm * 1e6, t_split * 1e6, t_swi * 1e6, t_cvt * 1e6);
 	printf("projections   qkv %.1f  o %.1f  gate+up %.1f  down %.1f us\n", t_qkv * 1e6,
 	       t_o * 1e6, t_gu * 1e6, t_d * 1e6);
 
@@ -190,13 +201,15 @@ main(int argc, char **argv)
 	       t_samp1 * 1e6);
 
 	/* the Llama-3-8B decode step these add up to (launch back to back) */
-	double layer = t_qkv + t_o + t_gu + t_d + 2 * t_norm + 2 * t_add + t_swi + 2 * t_rope +
-		       t_kvw + t_att;
+	/* a layer as kernels/forward.c runs it on this backend: add_rmsnorm,
+	 * packed qkv, split_rope, kv_write, attention, o_proj (with its
+	 * input's conversion), add_rmsnorm, packed gate|up, swiglu_gu, down */
+	double layer = 2 * t_anorm + t_qkv + t_split + t_kvw + t_att + t_o_cold + t_gu + t_swi + t_d;
 	double step = 32 * layer + t_lm + t_norm + t_samp;
 	double wbytes = 32 * (6144.0 + 4096 + 28672 + 14336) * 4096 * 2 + 128256.0 * 4096 * 2;
 	double roof = (wbytes + 32 * kvbytes) / bw;   /* every weight and KV byte read once */
-	printf("llama-8b step B %d ctx %d: %.2f ms = %.0f tok/s; weights+KV at measured copy "
-	       "bandwidth %.2f ms (%.0f%% of it)\n", B, ctx, step * 1e3, B / step, roof * 1e3,
+	printf("llama-8b step B %d ctx %d, summed from the ops (each timed alone, back to back): "
+	       "%.2f ms = %.0f tok/s; weights+KV at measured copy bandwidth %.2f ms (%.0f%% of it)\n", B, ctx, step * 1e3, B / step, roof * 1e3,
 	       100 * roof / step);
 	return 0;
 }

@@ -4,7 +4,11 @@
  * 13 KV blocks shared, Mamba states copied), then decode steps of B rows,
  * each followed by sampling (T 0.8, top-p 0.95) on the GPU; tokens/s of
  * the steps, against the bytes a step must read at the device's copy
- * bandwidth.  No scheduler, no CUDA graphs: the ops launched back to back.
+ * bandwidth.  No scheduler.  `steps` steps with the ops launched one by
+ * one (tts_forward, then sample), then `steps` more through tts_decode, as
+ * tts-generate runs them: recorded as a CUDA graph and replayed (unless
+ * TTS_CUDA_GRAPHS=0).  Each timing is the mean of its steps but the first
+ * 2 (and for tts_decode the 2 after a context bucket changes).
  * Usage: bench_step [B [steps [llama|mil2|mil1 ...]]] */
 #include <math.h>
 #include <stdint.h>
@@ -105,8 +109,8 @@ static void
 bench(const tts_ops *G, const char *kind, int B, int steps, double bw)
 {
 	tts_model *m = model_8b(kind);
-	int gen_blocks = (steps + TTS_KV_BLOCK) / TTS_KV_BLOCK + 1, pb = PROMPT / TTS_KV_BLOCK;
-	int n_blocks = pb + B * gen_blocks, max_ctx = PROMPT + steps + 1;
+	int gen_blocks = (2 * steps + TTS_KV_BLOCK) / TTS_KV_BLOCK + 1, pb = PROMPT / TTS_KV_BLOCK;
+	int n_blocks = pb + B * gen_blocks, max_ctx = PROMPT + 2 * steps + 1;
 	double t0 = now();
 	tts_engine *e = tts_engine_new(G, m, n_blocks, B, PROMPT > B ? PROMPT : B, max_ctx);
 	G->sync();
@@ -145,25 +149,44 @@ bench(const tts_ops *G, const char *kind, int B, int steps, double bw)
 		philox_key(1, "bench", 5, p[s].key);
 		ids[s] = 5;
 	}
-	double t_dec = 0;
-	for (int t = 0; t < steps; t++) {
+	tts_sample_params *dp = G->alloc(B * sizeof *p);
+	/* each step ends with the token download, so per-step wall times are
+	 * exact; a step's context bucket (TTS_CTX_BUCKET) decides its graph */
+	double t_dec = 0, t_graph = 0;
+	int n_dec = 0, n_graph = 0;
+	for (int t = 0; t < 2 * steps; t++) {
 		for (int s = 0; s < B; s++)
 			ql[s] = 1, cl[s] = PROMPT + t + 1, p[s].step = t;
 		st.n_seqs = B;
-		if (t == 2) {   /* the first steps warm up (cuBLAS heuristics, allocations) */
-			G->sync();
-			t_dec = now();
+		G->sync();
+		t0 = now();
+		if (t < steps) {
+			tts_forward(e, &st, 0);
+			G->sample(dtok, dlp, e->logits, p, B, m->vocab);
+		} else {
+			G->upload(dp, p, B * sizeof *p);
+			tts_decode(e, &st, dp, dtok, dlp);
 		}
-		tts_forward(e, &st, 0);
-		G->sample(dtok, dlp, e->logits, p, B, m->vocab);
 		G->download(ids, dtok, B * 4);     /* the one host synchronisation a step */
+		double dt = now() - t0;
+		/* skipped: the first 2 steps of each kind (cuBLAS heuristics and
+		 * allocations), and for tts_decode the 2 steps after a new bucket
+		 * (run once, then recorded) */
+		int bk = (PROMPT + t + TTS_CTX_BUCKET) / TTS_CTX_BUCKET;
+		int bk2 = (PROMPT + t - 2 + TTS_CTX_BUCKET) / TTS_CTX_BUCKET;
+		if (t >= 2 && t < steps)
+			t_dec += dt, n_dec++;
+		else if (t >= steps + 2 && bk == bk2)
+			t_graph += dt, n_graph++;
 	}
-	t_dec = (now() - t_dec) / (steps - 2);
+	t_dec /= n_dec > 0 ? n_dec : 1;
+	t_graph /= n_graph > 0 ? n_graph : 1;
+	G->free(dp);
 	/* bytes a step must read: weights (the embedding is gathered, not read
 	 * whole), KV (the prompt once, each sample's own tokens), Mamba state
 	 * read + write */
 	double wbytes = 0, kv = 0, state = 0;
-	int ctx_mid = steps / 2;
+	int ctx_mid = steps;
 	for (int i = 0; i < 32; i++) {
 		const tts_layer *l = &m->layers[i];
 		const tts_tensor *ts[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->in_proj, &l->out_proj,
@@ -182,11 +205,14 @@ bench(const tts_ops *G, const char *kind, int B, int steps, double bw)
 	wbytes += 2.0 * m->vocab * m->d_model;
 	double floor_s = (wbytes + kv + state) / bw;
 	printf("step %-5s B %3d: load %.1f s, prefill %d tokens %.1f ms, fork %.2f ms, decode step "
-	       "%.2f ms = %.0f tok/s; bytes/step %.2f GB (weights %.1f, KV %.2f, state %.2f) -> "
-	       "%.2f ms at %.0f GB/s = %.0f%% of that bound\n",
-	       kind, B, t_load, PROMPT, t_pre * 1e3, t_fork * 1e3, t_dec * 1e3, B / t_dec,
+	       "%.2f ms = %.0f tok/s (ops one by one, %d steps), %.2f ms = %.0f tok/s (tts_decode, graphs %s, %d steps); "
+	       "bytes/step %.2f GB (weights %.1f, KV %.2f, state %.2f) -> %.2f ms at %.0f GB/s = "
+	       "%.0f%% / %.0f%% of that bound\n",
+	       kind, B, t_load, PROMPT, t_pre * 1e3, t_fork * 1e3, t_dec * 1e3, B / t_dec, n_dec,
+	       t_graph * 1e3, B / t_graph, getenv("TTS_CUDA_GRAPHS") &&
+	       !strcmp(getenv("TTS_CUDA_GRAPHS"), "0") ? "off" : "on", n_graph,
 	       (wbytes + kv + state) / 1e9, wbytes / 1e9, kv / 1e9, state / 1e9, floor_s * 1e3,
-	       bw / 1e9, 100 * floor_s / t_dec);
+	       bw / 1e9, 100 * floor_s / t_dec, 100 * floor_s / t_graph);
 	fflush(stdout);
 	G->free(dtok);
 	G->free(dlp);

@@ -311,8 +311,35 @@ check_rows_ops(int rows, int dim)
 	G->swiglu(xg2, xg2, ug, rows, dim);
 	cmp("swiglu y=g", sh, xc, xg2, n, 1e-5, 0);
 
-	free(x); free(u); free(w); free(yc); C->free(xc);
-	G->free(xg); G->free(ug); G->free(wg); G->free(yg); G->free(xg2);
+	/* SwiGLU of packed [gate | up] rows: x as the gate, u as the up half */
+	float *gu = emalloc(2 * n * 4);
+	for (int r = 0; r < rows; r++) {
+		memcpy(gu + (size_t)r * 2 * dim, x + (size_t)r * dim, dim * 4);
+		memcpy(gu + (size_t)r * 2 * dim + dim, u + (size_t)r * dim, dim * 4);
+	}
+	float *gug = gdup(gu, 2 * n * 4);
+	gpoison_into(yg, n);
+	C->swiglu_gu(yc, gu, rows, dim);
+	G->swiglu_gu(yg, gug, rows, dim);
+	GTIME(us, G->swiglu_gu(yg, gug, rows, dim));
+	cmp("swiglu_gu", sh, yc, yg, n, 1e-5, us);
+	free(gu);
+	G->free(gug);
+
+	/* the residual add and the next norm in one pass */
+	float *hc = cdup(x, n * 4), *hg = gdup(x, n * 4);
+	gpoison_into(yg, n);
+	C->add_rmsnorm(hc, u, yc, w, rows, dim, 1e-5f);
+	G->add_rmsnorm(hg, ug, yg, wg, rows, dim, 1e-5f);
+	cmp("add_rmsnorm h", sh, hc, hg, n, 1e-6, 0);
+	cmp("add_rmsnorm", sh, yc, yg, n, 1e-5, 0);
+	float *tg = gpoison(n);
+	GTIME(us, G->add_rmsnorm(xg2, ug, tg, wg, rows, dim, 1e-5f));
+	verdict("add_rmsnorm", "time", 0, 0, us, 1);
+	G->free(tg);
+
+	free(x); free(u); free(w); free(yc); C->free(xc); C->free(hc);
+	G->free(xg); G->free(ug); G->free(wg); G->free(yg); G->free(xg2); G->free(hg);
 }
 
 static void
@@ -367,6 +394,25 @@ check_rope(int rows, int heads, int hd, int rot, double theta, int maxpos)
 	char sh[96];
 	snprintf(sh, sizeof sh, "rows %d heads %d hd %d rot %d pos<=%d", rows, heads, hd, rot, maxpos);
 	cmp("rope", sh, x, xg, n, 1e-5, 0);
+
+	/* split_rope: packed q|k|v rows (heads q heads, heads/4 + 1 kv heads) */
+	int hk = heads / 4 + 1;
+	size_t w = (size_t)(heads + 2 * hk) * hd, qn = (size_t)rows * heads * hd;
+	size_t kn = (size_t)rows * hk * hd;
+	float *pk = rnd(rows * w, 0, 1, 0), *pkg = gdup(pk, rows * w * 4);
+	float *qc = emalloc(qn * 4), *kc = emalloc(kn * 4), *vc = emalloc(kn * 4);
+	float *qg = gpoison(qn), *kg = gpoison(kn), *vg = gpoison(kn);
+	for (int with = 1; with >= 0; with--) {
+		C->split_rope(qc, kc, vc, pk, pos, rows, heads, hk, hd, rot, with ? inv : NULL);
+		G->split_rope(qg, kg, vg, pkg, pg, rows, heads, hk, hd, rot, with ? ig : NULL);
+		snprintf(sh, sizeof sh, "rows %d heads %d+%d hd %d rot %d%s", rows, heads, hk, hd, rot,
+			 with ? "" : " no rope");
+		cmp("split_rope q", sh, qc, qg, qn, 1e-5, 0);
+		cmp("split_rope k", sh, kc, kg, kn, 1e-5, 0);
+		cmp("split_rope v", sh, vc, vg, kn, 0, 0);
+	}
+	free(pk); free(qc); free(kc); free(vc);
+	G->free(pkg); G->free(qg); G->free(kg); G->free(vg);
 	free(x); free(inv); free(pos); G->free(xg); G->free(ig); G->free(pg);
 }
 
@@ -761,9 +807,12 @@ check_sample(const char *what, int vocab, int ties)
 	};
 	const int per = vocab > 10000 ? 24 : 48, nset = sizeof set / sizeof set[0], rows = per * nset;
 	float *base = emalloc((size_t)vocab * 4);
-	for (int i = 0; i < vocab; i++)
-		base[i] = 3 * uni() + 2 * uni() * uni() * uni();
-	if (ties)   /* equal logits at the top and around the cut-offs */
+	for (int i = 0; i < vocab; i++)   /* ties 2: nearly flat (a random-weight model's) */
+		base[i] = ties == 2 ? 0.05f * uni() : 3 * uni() + 2 * uni() * uni() * uni();
+	if (ties == 3)    /* all equal: the cuts fall among ties, ordered by id alone */
+		for (int i = 0; i < vocab; i++)
+			base[i] = 1.25f;
+	if (ties == 1)    /* equal logits at the top and around the cut-offs */
 		for (int i = 0; i < vocab; i += vocab / 23 + 1)
 			base[i] = 4.5f;
 	float *L = emalloc((size_t)rows * vocab * 4);
@@ -985,6 +1034,77 @@ check_forward(enum synth_kind kind)
 	tts_engine_free(eg);
 	tts_model_synthetic_free(m);
 	free(lc); free(lg);
+}
+
+/* ---- decode steps through tts_decode (run once, then recorded as a graph
+ * and replayed, as tts-generate does) against tts_forward + sample with
+ * every op launched on its own: the same logits but for the attention's
+ * launch shape (the context bucket: 1e-5), the same tokens ---- */
+
+static void
+check_decode(enum synth_kind kind)
+{
+	enum { n = 5, P = 7, steps = 6 };
+	tts_model *m = tts_model_synthetic(kind, 64, 88172645463325252ull);
+	int V = m->vocab;
+	tts_engine *ea = tts_engine_new(G, m, 64, n, 64, 128);
+	tts_engine *eb = tts_engine_new(G, m, 64, n, 64, 128);
+	int32_t blk[n][8], ids[n * P], q[n], c[n], sl[n], cur[n], ta[n], tb[n];
+	const int32_t *bl[n];
+	tts_sample_params p[n];
+	for (int s = 0; s < n; s++) {
+		for (int j = 0; j < 8; j++)
+			blk[s][j] = s * 8 + j;
+		for (int i = 0; i < P; i++)
+			ids[s * P + i] = (s * 13 + i * 7 + 3) % V;
+		bl[s] = blk[s], q[s] = c[s] = P, sl[s] = s;
+		p[s] = (tts_sample_params){ .temperature = 0.9f, .top_p = 0.9f, .top_k = s == 2 ? 5 : 0,
+					    .sample = s };
+		philox_key(7, "decode", 6, p[s].key);
+		tts_engine_slot_zero(ea, s);
+		tts_engine_slot_zero(eb, s);
+	}
+	tts_step st = { .n_seqs = n, .ids = ids, .q_len = q, .ctx_len = c, .slot = sl, .blocks = bl };
+	tts_forward(ea, &st, 0);
+	tts_forward(eb, &st, 0);
+	tts_sample_params *dp = G->alloc(sizeof p);
+	int32_t *dta = G->alloc(sizeof ta), *dtb = G->alloc(sizeof tb);
+	float *dla = G->alloc(n * 4), *dlb = G->alloc(n * 4);
+	float *la = emalloc((size_t)n * V * 4), *lb = emalloc((size_t)n * V * 4);
+	double worst = 0;
+	int same = 0;
+	for (int s = 0; s < n; s++)
+		cur[s] = (s * 5 + 1) % V;
+	for (int t = 0; t < steps; t++) {
+		for (int s = 0; s < n; s++)
+			q[s] = 1, c[s]++, p[s].step = t;
+		st.ids = cur;
+		G->upload(dp, p, sizeof p);
+		gpoison_into(ea->logits, (size_t)n * V);
+		tts_decode(ea, &st, dp, dta, dla);
+		tts_forward(eb, &st, 0);
+		G->sample(dtb, dlb, eb->logits, p, n, V);
+		G->download(la, ea->logits, (size_t)n * V * 4);
+		G->download(lb, eb->logits, (size_t)n * V * 4);
+		G->download(ta, dta, sizeof ta);
+		G->download(tb, dtb, sizeof tb);
+		worst = fmax(worst, rel_err(la, lb, (size_t)n * V));
+		for (int s = 0; s < n; s++) {
+			same += ta[s] == tb[s];
+			cur[s] = tb[s];
+		}
+	}
+	const char *ge = getenv("TTS_CUDA_GRAPHS"), *se = getenv("TTS_CUDA_SYNC");
+	int on = G->graph_capture && !(ge && !strcmp(ge, "0")) && !(se && *se && strcmp(se, "0"));
+	char sh[96];
+	snprintf(sh, sizeof sh, "%s %d seqs x %d steps, graphs %s: tokens %d/%d same",
+		 synth_kind_name[kind], n, steps, on ? "on" : "off", same, n * steps);
+	verdict("decode", sh, worst, 1e-5, 0, worst <= 1e-5 && same == n * steps);
+	G->free(dp); G->free(dta); G->free(dtb); G->free(dla); G->free(dlb);
+	free(la); free(lb);
+	tts_engine_free(ea);
+	tts_engine_free(eb);
+	tts_model_synthetic_free(m);
 }
 
 /* ---- the fixtures (tests/fixtures/models/NAME): the GPU engine against the
@@ -1209,10 +1329,15 @@ main(int argc, char **argv)
 		check_sample("8b", 128256, 0);
 		check_sample("ties", 128256, 1);
 		check_sample("awkward", 1001, 1);
+		check_sample("flat", 128256, 2);
+		check_sample("equal", 20011, 3);
 	}
 	if (want("forward"))
 		for (int k = SYN_LLAMA; k <= SYN_BAMBA; k++)
 			check_forward(k);
+	if (want("decode"))
+		for (int k = SYN_LLAMA; k <= SYN_BAMBA; k++)
+			check_decode(k);
 	if (want("fixture"))
 		check_fixtures();
 	printf("check-gpu: %d passed, %d failed (%.1f s)\n", n_pass, n_fail, now() - t_start);

@@ -415,9 +415,8 @@ decode(gen_sched *s)
 	}
 	tts_step st = { .n_seqs = n, .ids = s->ids, .q_len = s->q_len, .ctx_len = s->ctx_len,
 			.slot = s->slot, .blocks = s->has_attn ? s->blocks : NULL };
-	tts_forward(s->e, &st, 0);
 	s->ops->upload(s->dp, s->hp, n * sizeof *s->hp);
-	s->ops->sample(s->dtok, s->dlp, s->e->logits, s->dp, n, s->m->vocab);
+	tts_decode(s->e, &st, s->dp, s->dtok, s->dlp);   /* a recorded graph on the GPU */
 	s->ops->download(s->htok, s->dtok, n * sizeof(int32_t));
 	s->ops->download(s->hlp, s->dlp, n * sizeof(float));
 	double ms = (now_s() - t0) * 1e3 / n;
