@@ -11,6 +11,12 @@ and, with --json FILE, appended to FILE as {"key": KEY, "value": VALUE}.
                              (a prompt stage for pipelines/shard.sh -s)
   tally NAME FILE WALL_S     tokens/s of a tts-generate output, from wall time
                              and from the records' ms
+  stops NAME FILE B          the early-stop figures of a tts-generate output
+                             (records' lengths and finish): stopped fraction,
+                             lengths, stops per token (the measured stop rate),
+                             and the occupancy an ideal continuous batcher of
+                             B slots would keep on these lengths (a bound:
+                             tts-generate does not report its own occupancy)
   roofline NAME DIR P N G    the design's roofline for DIR's checkpoint, one
                              prompt of P tokens x N samples x G new tokens
                              (needs --bw, --rate from `device`; --ssm-bytes 4|2)
@@ -78,8 +84,10 @@ def model_rates(d, ssm_bytes):
         m = json.load(open(mc))
         attn = len(m.get("attn_layers") or [])
         ssm = m.get("ssm_cfg", {})
-        d_inner, d_state = m["d_inner"], ssm.get("d_state", 16)
-        # Mamba2 (d_state 128 here): heads x headdim x d_state = d_inner x d_state
+        d_inner, d_state = m.get("d_inner") or m["d_model"], ssm.get("d_state", 16)
+        # Mamba2 (d_state 128 here): heads x headdim x d_state = d_inner x d_state;
+        # Mamba-1 (no d_state: 16): d_inner x d_state too.  The conv states
+        # (d_conv - 1 rows of the conv width) are left out: < 4 % of Mamba2's
         state = 2 * (L - attn) * d_inner * d_state * ssm_bytes
     kv_tok = 2 * 2 * cfg.get("num_key_value_heads", cfg["num_attention_heads"]) * hd * attn
     return wbytes, params, kv_tok, state
@@ -149,6 +157,26 @@ def tally(name, path, wall):
     if ms > 0:
         emit(name + "_engine_s", ms / 1e3, "(sum of the records' ms)")
         emit(name + "_tps", toks / (ms / 1e3), "(tokens / sum of records' ms)")
+
+def stops(name, path, B):
+    recs = [json.loads(l) for l in open(path) if l.strip()]
+    lens = [r["tokens"] for r in recs]
+    n_stop = sum(r.get("finish") == "stop" for r in recs)
+    toks = sum(lens)
+    emit(name + "_stopped", n_stop / len(recs), "(of %d samples; finish stop)" % len(recs))
+    emit(name + "_len_mean", toks / len(recs), "(min %d, max %d)" % (min(lens), max(lens)))
+    if n_stop:
+        emit(name + "_stop_rate", n_stop / toks, "(stops per generated token: 1/%.0f)" % (toks / n_stop))
+    # an ideal continuous batcher: B slots, the samples in record order, a
+    # finished one replaced in the next step (prefill free)
+    import heapq
+    slots = [0] * min(B, len(lens))
+    for L in lens:
+        heapq.heappush(slots, heapq.heappop(slots) + L)
+    steps = max(slots)
+    emit(name + "_ideal_occupancy", toks / (B * steps),
+         "(an ideal refilling batcher of %d slots: %d steps; tts-generate's own is not reported)"
+         % (B, steps))
 
 # ---- transformers generate ----
 def hf(d, P, N, G, mode):
@@ -236,7 +264,10 @@ def table(path):
     print("|---|---|---|---|---|---|---|")
     hfk = next((k for k in ("hf_compile_tps", "hf_eager_tps") if k in v), None)
     for name, label in (("llama", "Llama-3-8B, 1 x 128 x 768"), ("llama_b1", "Llama-3-8B, batch 1, 768"),
-                        ("mil2", "Mamba2InLlama_1, 1 x 128 x 768")):
+                        ("mil2", "Mamba2InLlama_1, 1 x 128 x 768"),
+                        ("mil2h", "Mamba2InLlama_0_50, 1 x 128 x 768"),
+                        ("mil1", "MambaInLlama_0_50 (Mamba-1), 1 x 128 x 768"),
+                        ("early", "Llama-3-8B, 8 x 128, early stops (<= 768)")):
         if name + "_tps_wall" not in v and name + "_roof_tps" not in v:
             continue
         tps = v.get(name + "_tps", v.get(name + "_tps_wall"))
@@ -275,6 +306,8 @@ def main(argv):
         shard_stage(a)
     elif cmd == "tally":
         tally(a[0], a[1], float(a[2]))
+    elif cmd == "stops":
+        stops(a[0], a[1], int(a[2]))
     elif cmd == "roofline":
         name, d, P, N, G = a[0], a[1], int(a[2]), int(a[3]), int(a[4])
         bw, rate = opt["--bw"] * 1e9, opt["--rate"] * 1e12
