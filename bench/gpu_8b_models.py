@@ -25,11 +25,16 @@ and bench/gpu-e2.sh (run on the GPU machine, transformers + torch there).
               the eos logits' standard deviations / T (h the final-normed hidden
               state, any direction: logit std = row std x |h|).  The estimate
               assumes h turns at random from step to step; the records' lengths
-              give the real rate (GPU8B_SMALL measured it here, see gpu-e2.sh)
+              give the real rate (gpu_e2.py stops).  Measured on the CPU with
+              GPU8B_SMALL=1, temperature 0.8, 768 tokens at most: vocabulary
+              128256 (16 ids), 2 prompts x 32 samples: 1/193 per token (63 of
+              64 stopped); vocabulary 528 (1 id), 8 x 32: 1/731 (162 of 256):
+              within a factor 2.5 of the 1/300 aimed at
 All get the tokenizer of tests/fixtures/models/llama3-untied (ids < 528).
 GPU8B_SMALL=1: the same layouts with hidden 256, 4 heads of 64 (2 KV heads),
 MLP 512, vocabulary 528 (the fixture tokenizer's), N layers as given (the
-CPU check: tts-generate -m OUT --device cpu); without CUDA, torch's CPU."""
+CPU check: tts-generate -m OUT --device cpu); GPU8B_VOCAB=V another vocabulary
+size (e.g. 128256 to try eos's 16 ids small); without CUDA, torch's CPU."""
 import json, math, os, shutil, struct, sys
 import torch
 
@@ -39,6 +44,7 @@ SMALL = os.environ.get("GPU8B_SMALL", "0") not in ("", "0")
 DEV = "cuda" if torch.cuda.is_available() else "cpu"
 # hidden, MLP, vocabulary, heads, KV heads, head dim
 D, F, V, NH, NKV, HD = (256, 512, 528, 4, 2, 64) if SMALL else (4096, 14336, 128256, 32, 8, 128)
+V = int(os.environ.get("GPU8B_VOCAB", V))
 
 def llama_config(layers):
     return dict(architectures=["LlamaForCausalLM"], model_type="llama", hidden_size=D,
