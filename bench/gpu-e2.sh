@@ -1,5 +1,7 @@
 #!/bin/sh
 # bench/gpu-e2.sh — issue 8's benchmarks in one call on the GPU machine (one H200):
+#  0. (E2_TINY_ACC=1, the default) bench/gpu-tiny-acc.sh: the bundled tiny model's
+#     answer accuracy on --device cpu and cuda, PASS when every cell is within noise;
 #  1. the device's copy bandwidth and bf16 matmul rate (torch, bench/gpu_e2.py device);
 #  2. a random-weight Llama-3-8B-shaped checkpoint (bench/gpu_8b_models.py llama, bf16
 #     safetensors) and a 200-token prompt_ids record;
@@ -13,19 +15,45 @@
 #     else the eager dynamic-cache path; which one ran is printed (hf_config);
 #  6. batch 1, 768 tokens: tts tokens/s and the fraction of the bandwidth roofline;
 #  7. (E2_MODELS containing mil2) the same as 3.-4. on a Mamba2InLlama_1-shaped
-#     checkpoint, 32 layers, all Mamba2 (state --ssm-state $E2_SSM_STATE, default f32).
+#     checkpoint, 32 layers, all Mamba2 (state --ssm-state $E2_SSM_STATE, default f32);
+#  8. (E2_MODELS containing early) early stops through the real eos path: the
+#     Llama checkpoint of 2. (built here when llama is not in E2_MODELS) gets a
+#     list of eos ids in generation_config.json and those ids' lm_head rows
+#     scaled (bench/gpu_8b_models.py eos DIR $E2_EARLY_MEAN: a per-token stop
+#     probability of about 1/E2_EARLY_MEAN, default 300, at temperature 0.8; the
+#     other workloads ran before, with --ignore-eos), then 8 prompts (ids q0..q7)
+#     x 128 samples, at most 768 tokens, --max-batch 128, WITHOUT --ignore-eos:
+#     tokens/s, the stopped fraction, the lengths, the measured stop rate and the
+#     occupancy an ideal refilling batcher would keep on those lengths (gpu_e2.py
+#     stops; tts-generate does not report its own occupancy, so the honest
+#     figure for how full it stays is early_tps against llama_tps, both printed);
+#  9. (mil2h) as 7. on a Mamba2InLlama_0_50-shaped checkpoint: attention at the
+#     odd layers (Llama self_attn tensors), Mamba2 at the even ones;
+# 10. (mil1) as 7. on a MambaInLlama_0_50-shaped checkpoint (the Mamba-1 hybrid:
+#     attention at the odd layers, Mamba-1 mixers, state 16, at the even ones).
 # Every step runs under `timeout`, within E2_BUDGET seconds overall (default 540);
 # a step that would not fit is skipped and says so.  Order is priority: Llama, the
-# batch-1 run, transformers, then mil2 with what is left (at most ~200 s are needed:
-# when it is skipped, run a second call with E2_MODELS=mil2).  Every figure is a line "e2: ..."
+# batch-1 run, transformers, early, then mil2, mil2h, mil1 with what is left (each
+# needs up to ~200 s: when one is skipped, run a second call with E2_MODELS naming
+# it, e.g. E2_MODELS="mil2h mil1").  Every figure is a line "e2: ..."
 # (also in $OUT/e2.log, and as JSON lines in $OUT/e2.json); the table comes last.
 #
 # Run on the GPU machine (the `run` tool, kind nvidia-h200, carry .dev/sysroot):
 #     OUT=$OUT SYSROOT=.dev/sysroot sh bench/gpu-e2.sh                 # all, llama first
 #     E2_MODELS=llama OUT=$OUT SYSROOT=.dev/sysroot sh bench/gpu-e2.sh # steps 1-6
 #     E2_MODELS=mil2 OUT=$OUT SYSROOT=.dev/sysroot sh bench/gpu-e2.sh  # 1 and 7 only
-# Knobs: E2_BUDGET (s), E2_HF_COMPILE_S (240), E2_HF (0: no transformers run), E2_SSM_STATE
-# (f32|bf16), WORK (/tmp/tts-e2).
+#     E2_MODELS="mil2h mil1" ...                                        # 0, 1, 9 and 10
+#     E2_HF=0 E2_MODELS="early mil2h mil1" ...   # what GPU runs 7 and 8 left: 0, 1, 2
+#         (for early), 8, 9, 10; from run 7's step times about 250 s + the build
+# Checked on the CPU (no GPU here): a copy of the tree with build/gpu/tts-generate a
+# shim to the CPU build (cuda -> cpu), a no-op make, python3 = a torch-CPU venv,
+# GPU8B_SMALL=1 E2_N=16 E2_G=128 E2_HF=0 COUNT=20: every step ran, 52 s.
+# Knobs: E2_MODELS (default "llama early mil2 mil2h mil1"), E2_BUDGET (s), E2_HF_COMPILE_S
+# (240), E2_HF (0: no transformers run), E2_SSM_STATE (f32|bf16), E2_EARLY_MEAN (300),
+# E2_N and E2_G (128 samples, 768 tokens: smaller only to test the plumbing),
+# WORK (/tmp/tts-e2), E2_TINY_ACC (1: bench/gpu-tiny-acc.sh first, the bundled tiny
+# model's answer accuracy, --device cpu against cuda, 100 + 100 problems at 10 and 20
+# pairs x 16 samples, under 150 s; its "tiny-acc:" lines land in the log; 0: skip it).
 # The tts runs add --max-batch 128 (the default is 64) so the 128 samples run together.
 # Checked off the GPU: sh -n bench/gpu-e2.sh; python3 bench/gpu_e2.py selftest
 # (the roofline reproduces DESIGN.md's ~24k tok/s and ~260 tok/s).
@@ -34,10 +62,10 @@ cd "$(dirname "$0")/.." || exit 2
 OUT=${OUT:-out}
 SYSROOT=${SYSROOT:-.dev/sysroot}
 W=${WORK:-/tmp/tts-e2}
-MODELS=${E2_MODELS:-llama mil2}
+MODELS=${E2_MODELS:-llama early mil2 mil2h mil1}
 BUDGET=${E2_BUDGET:-540}
 SSM=${E2_SSM_STATE:-f32}
-P=200 N=128 G=768
+P=200 N=${E2_N:-128} G=${E2_G:-768}
 mkdir -p "$OUT" "$W"
 log="$OUT/e2.log" js="$OUT/e2.json"
 T0=$(date +%s)
@@ -67,10 +95,13 @@ PY="python3 bench/gpu_e2.py --json $js"
 if [ "${1:-}" = --gen ]; then
 	name=$2 model=$3 input=$4; shift 4
 	t0=$(date +%s.%N)
-	build/gpu/tts-generate -m "$model" --device cuda --temperature 0.8 --ignore-eos \
+	eos=--ignore-eos
+	[ "$name" = early ] && eos=
+	build/gpu/tts-generate -m "$model" --device cuda --temperature 0.8 $eos \
 		--max-tokens $G "$@" <"$input" >"$W/$name.jsonl" 2>"$W/$name.err" ||
 		{ echo "e2: $name: tts-generate failed: $(tail -2 "$W/$name.err")"; exit 1; }
 	t1=$(date +%s.%N)
+	[ "$name" = early ] && $PY stops early "$W/early.jsonl" $N
 	exec $PY tally "$name" "$W/$name.jsonl" "$(python3 -c "print($t1 - $t0)")"
 fi
 self="$(pwd)/bench/gpu-e2.sh"
@@ -83,7 +114,8 @@ self="$(pwd)/bench/gpu-e2.sh"
 	python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
 } 2>&1 | tee -a "$log"
 
-step 240 build make -j"$(nproc)" STATIC=1 SYSROOT="$SYSROOT" BUILD=build/gpu build/gpu/tts-generate
+step 240 build make -j"$(nproc)" STATIC=1 SYSROOT="$SYSROOT" BUILD=build/gpu build/gpu/tts-generate \
+	build/gpu/tts-synth-ar build/gpu/tts-prompt build/gpu/tts-extract build/gpu/tts-vote
 [ -x build/gpu/tts-generate ] || { say "tts-generate did not build"; exit 1; }
 step 60 device $PY device
 bw=$(python3 -c "import json;print(next(json.loads(l)['value'] for l in open('$js') if '\"copy_GBps\"' in l))" 2>/dev/null)
@@ -93,6 +125,10 @@ rate=$(python3 -c "import json;print(next(json.loads(l)['value'] for l in open('
 	printf '{"key": "copy_GBps", "value": 4200}\n{"key": "matmul_TFLOPs", "value": 780}\n{"key": "device_assumed", "value": 1}\n' >>"$js"
 }
 $PY prompt "$W/prompt.jsonl" $P p
+if [ "${E2_TINY_ACC:-1}" = 1 ]; then
+	step 150 tiny-acc env BUILD=build/gpu OUT="$W/tiny" sh bench/gpu-tiny-acc.sh
+	sed -n 's/^tiny-acc:/e2: tiny-acc:/p' "$W/step.out" | tee -a "$log"
+fi
 
 case " $MODELS " in *" llama "*)
 	if step 150 llama-build python3 bench/gpu_8b_models.py llama "$W/llama"; then
@@ -115,9 +151,21 @@ case " $MODELS " in *" llama "*)
 			}
 		fi
 	fi
-	rm -rf "$W/llama"
 	;;
 esac
+
+# early stops, on the Llama weights (built here if step 2 did not run)
+case " $MODELS " in *" early "*)
+	[ -f "$W/llama/config.json" ] ||
+		step 150 llama-build python3 bench/gpu_8b_models.py llama "$W/llama"
+	if [ -f "$W/llama/config.json" ] &&
+		step 30 early-eos python3 bench/gpu_8b_models.py eos "$W/llama" "${E2_EARLY_MEAN:-300}"; then
+		$PY prompts "$W/prompts8.jsonl" 8 $P
+		step 240 tts-early sh "$self" --gen early "$W/llama" "$W/prompts8.jsonl" -n $N --max-batch $N
+	fi
+	;;
+esac
+rm -rf "$W/llama"
 
 case " $MODELS " in *" mil2 "*)
 	sb=4; [ "$SSM" = bf16 ] && sb=2
@@ -128,6 +176,19 @@ case " $MODELS " in *" mil2 "*)
 	rm -rf "$W/mil2"
 	;;
 esac
+
+# the hybrids: Mamba2InLlama_0_50 (mil2h) and MambaInLlama_0_50 (mil1, Mamba-1)
+for m in mil2h mil1; do
+	case " $MODELS " in *" $m "*) ;; *) continue ;; esac
+	sb=4; [ "$SSM" = bf16 ] && sb=2
+	if [ $m = mil2h ]; then b="mil2 $W/$m 32 odd"; else b="mil1 $W/$m 32"; fi
+	# shellcheck disable=SC2086
+	if step 150 $m-build python3 bench/gpu_8b_models.py $b; then
+		step 150 tts-$m sh "$self" --gen $m "$W/$m" "$W/prompt.jsonl" -n $N --max-batch $N --ssm-state "$SSM"
+		$PY roofline $m "$W/$m" $P $N $G --bw "$bw" --rate "$rate" --ssm-bytes $sb | tee -a "$log"
+	fi
+	rm -rf "$W/$m"
+done
 
 say "total $(($(date +%s) - T0)) s"
 $PY table "$js" | tee -a "$log"

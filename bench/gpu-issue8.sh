@@ -3,8 +3,10 @@
 #  1. QUICK=1 bench/gpu-check.sh: build, check_ops (every op against the CPU,
 #     sampling token for token), the decode steps with CUDA graphs, tts-generate
 #     cuda vs cpu, bench_ops 128, bench_step 128 (llama, mil2);
-#  2. bench/gpu-e2.sh (E2_MODELS, default llama; E2_HF, E2_HF_COMPILE_S
-#     passed on) in what is left of BUDGET but EXTRA_S (60) seconds;
+#  2. bench/gpu-e2.sh (E2_MODELS, default llama; E2_HF, E2_HF_COMPILE_S,
+#     E2_TINY_ACC passed on: by default gpu-e2.sh starts with bench/gpu-tiny-acc.sh,
+#     the tiny models' accuracy on cpu against cuda) in what is left of BUDGET
+#     but EXTRA_S (60) seconds;
 #  3. in those: bench_step 1 (llama) and bench_step 128 llama with the
 #     cuBLASLt choice (TTS_CUBLASLT=1), for batch 1 and that comparison.
 # Every part runs under timeout; the whole stays within BUDGET seconds
