@@ -19,10 +19,14 @@ and, with --json FILE, appended to FILE as {"key": KEY, "value": VALUE}.
                              tts-generate does not report its own occupancy)
   roofline NAME DIR P N G    the design's roofline for DIR's checkpoint, one
                              prompt of P tokens x N samples x G new tokens
-                             (needs --bw, --rate from `device`; --ssm-bytes 4|2)
+                             (needs --bw, --rate from `device`; --ssm-bytes 4|2):
+                             attention layers' KV, Mamba2 and Mamba-1 layers'
+                             SSM and conv states (shape_rates)
   hf DIR P N G MODE          transformers generate on the same weights: MODE
                              compile (static cache + torch.compile) or eager
-  selftest                   the roofline against DESIGN.md's example figures
+  selftest                   the roofline against DESIGN.md's example figures,
+                             shape_rates on the 8B Llama, Mamba2InLlama_1,
+                             Mamba2InLlama_0_50 and MambaInLlama_0_50 shapes
   table FILE                 the final table from the --json FILE"""
 import json, os, struct, sys, time
 
@@ -71,26 +75,35 @@ def safetensors_sizes(d):
                 params += v["shape"][0] * v["shape"][1]
     return wbytes, params
 
+def shape_rates(cfg, m, ssm_bytes):
+    """(KV bytes per token, recurrent state bytes read + written per sequence
+    per step) of a Llama config.json cfg and its mamba_config.json m (None:
+    all attention).  The SSM states are ssm_bytes a number (--ssm-state), the
+    conv states float32 (kernels/forward.c: conv_dim x (d_conv - 1) floats)."""
+    L = cfg["num_hidden_layers"]
+    hd = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+    attn, state = L, 0
+    if m:
+        attn = len(m.get("attn_layers") or [])
+        ssm = m.get("ssm_cfg", {})
+        d_inner, d_state = m.get("d_inner") or m["d_model"], ssm.get("d_state", 16)
+        K = ssm.get("d_conv", 4)
+        # Mamba2 (ngroups; d_state 128 here): heads x headdim x d_state = d_inner x
+        # d_state, conv over x|B|C; Mamba-1 (no ngroups, d_state 16): d_inner x
+        # d_state, conv over the repeated x (d_inner)
+        conv = d_inner + 2 * m["d_xb"] if "ngroups" in ssm else d_inner
+        state = 2 * (L - attn) * (d_inner * d_state * ssm_bytes + conv * (K - 1) * 4)
+    kv_tok = 2 * 2 * cfg.get("num_key_value_heads", cfg["num_attention_heads"]) * hd * attn
+    return kv_tok, state
+
 def model_rates(d, ssm_bytes):
     """(weight bytes, params, KV bytes per token, SSM state bytes read +
     written per sequence per step) of checkpoint d."""
     cfg = json.load(open(os.path.join(d, "config.json")))
     wbytes, params = safetensors_sizes(d)
-    L = cfg["num_hidden_layers"]
-    hd = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
-    attn, state = L, 0
     mc = os.path.join(d, "mamba_config.json")
-    if os.path.exists(mc):
-        m = json.load(open(mc))
-        attn = len(m.get("attn_layers") or [])
-        ssm = m.get("ssm_cfg", {})
-        d_inner, d_state = m.get("d_inner") or m["d_model"], ssm.get("d_state", 16)
-        # Mamba2 (d_state 128 here): heads x headdim x d_state = d_inner x d_state;
-        # Mamba-1 (no d_state: 16): d_inner x d_state too.  The conv states
-        # (d_conv - 1 rows of the conv width) are left out: < 4 % of Mamba2's
-        state = 2 * (L - attn) * d_inner * d_state * ssm_bytes
-    kv_tok = 2 * 2 * cfg.get("num_key_value_heads", cfg["num_attention_heads"]) * hd * attn
-    return wbytes, params, kv_tok, state
+    m = json.load(open(mc)) if os.path.exists(mc) else None
+    return (wbytes, params) + shape_rates(cfg, m, ssm_bytes)
 
 # ---- device ceilings, torch ----
 def device():
@@ -248,6 +261,20 @@ def selftest():
     b = roofline(16e9, 8e9, 131072, 0, 200, 1, 768, 4.2e12, 780e12)[0]
     print("selftest: N 128 %.0f tok/s (design: about 24k); N 1 %.0f tok/s (about 260)" % (a, b))
     ok = 23000 < a < 25000 and 250 < b < 270
+    # the 8B shapes (checkpoints.md 1.2 and 7): KV per token, state r+w per step
+    cfg = dict(num_hidden_layers=32, hidden_size=4096, num_attention_heads=32, num_key_value_heads=8)
+    m2 = dict(d_model=4096, d_inner=4096, d_xb=1024, ssm_cfg=dict(expand=1, ngroups=32, d_state=128))
+    odd = list(range(1, 32, 2))
+    got = [shape_rates(cfg, None, 4), shape_rates(cfg, dict(m2, attn_layers=[]), 4),
+           shape_rates(cfg, dict(m2, attn_layers=odd), 2),
+           shape_rates(cfg, dict(d_model=4096, d_inner=None, d_xb=1024, ssm_cfg=dict(expand=1),
+                                 attn_layers=odd), 4)]
+    want = [(131072, 0), (0, 2 * 32 * (4096 * 128 * 4 + 6144 * 3 * 4)),
+            (65536, 2 * 16 * (4096 * 128 * 2 + 6144 * 3 * 4)),
+            (65536, 2 * 16 * (4096 * 16 * 4 + 4096 * 3 * 4))]
+    print("selftest: KV B/token, state B/seq/step: llama %s, mil2 %s, mil2h (bf16) %s, mil1 %s"
+          % tuple(got))
+    ok = ok and got == want
     print("selftest:", "ok" if ok else "FAILED")
     return 0 if ok else 1
 
