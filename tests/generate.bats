@@ -232,3 +232,14 @@ setup() {
 	run bash -c 'echo "{\"id\":\"a\",\"prompt\":\"x\"}" | tts-generate --synthetic mamba2 --ssm-state bf16 -n 1 --max-tokens 2'
 	assert_success
 }
+
+@test "generate: TTS_SCHED_STATS=1 reports the decode steps' mean batch; without it stderr stays quiet" {
+	# 6 prompts x 4 samples, 12 tokens, --max-batch 8: every decode step's
+	# batch is at most 8, and the mean times the steps counts the decode tokens
+	run bash -c "TTS_SCHED_STATS=1 gen -n 4 --max-batch 8 --ignore-eos <'$P' 2>&1 >/dev/null"
+	assert_success
+	assert_output --regexp '^tts-generate: scheduler: [0-9]+ decode steps, mean batch [0-9.]+ of --max-batch 8 \([0-9.]+ %\), largest 8; 6 prefills; '
+	run bash -c "gen -n 4 --max-batch 8 <'$P' 2>&1 >/dev/null"
+	assert_success
+	assert_output ""
+}

@@ -49,6 +49,8 @@ void gen_sched_add(gen_sched *s, json_t *rec, const char *id, int32_t *ids, int 
 int gen_sched_step(gen_sched *s);
 /* Problems emitted so far, tokens generated so far. */
 long gen_sched_done(const gen_sched *s, long *tokens);
+/* TTS_SCHED_STATS=1: one line of how full the decode steps ran. */
+void gen_sched_stats(const gen_sched *s, FILE *f);
 void gen_sched_free(gen_sched *s);
 
 #endif

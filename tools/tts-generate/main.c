@@ -461,6 +461,11 @@ main(int argc, char **argv)
 	if (oc.tty && gen_sched_done(s, NULL) > 0)
 		fputc('\n', stderr);
 	rec_close(r);
+	const char *st = getenv("TTS_SCHED_STATS");
+	if (st && strcmp(st, "0") != 0) {
+		fprintf(stderr, "%s: ", argv0);
+		gen_sched_stats(s, stderr);
+	}
 	gen_sched_free(s);
 	rec_writer_close(w);
 	if (tmp && rename(tmp, out) != 0)

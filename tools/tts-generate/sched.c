@@ -69,6 +69,11 @@ struct gen_sched {
 	float *hlp, *dlp, *hlogits;
 	FILE *dump;
 	long done, tokens;
+	/* TTS_SCHED_STATS: decode steps, sequences summed over them, the largest
+	 * batch, prefills, seconds in decode steps */
+	long steps, seq_steps, prefills;
+	int peak;
+	double decode_s;
 };
 
 static int
@@ -348,6 +353,7 @@ static void
 prefill(gen_sched *s, problem *p)
 {
 	double t0 = now_s();
+	s->prefills++;
 	p->slot = slot_alloc(s);
 	p->n_blocks = s->has_attn ? CEIL(p->n_ids, BLK) : 0;
 	p->blocks = emalloc((p->n_blocks + 1) * sizeof *p->blocks);
@@ -420,6 +426,11 @@ decode(gen_sched *s)
 	s->ops->download(s->htok, s->dtok, n * sizeof(int32_t));
 	s->ops->download(s->hlp, s->dlp, n * sizeof(float));
 	double ms = (now_s() - t0) * 1e3 / n;
+	s->steps++;
+	s->seq_steps += n;
+	if (n > s->peak)
+		s->peak = n;
+	s->decode_s += ms * n / 1e3;
 	int k = 0;
 	for (int i = 0; i < n; i++) {
 		seq *q = s->active[i];
@@ -489,6 +500,16 @@ gen_sched_done(const gen_sched *s, long *tokens)
 	if (tokens)
 		*tokens = s->tokens;
 	return s->done;
+}
+
+void
+gen_sched_stats(const gen_sched *s, FILE *f)
+{
+	fprintf(f, "scheduler: %ld decode steps, mean batch %.2f of --max-batch %d (%.1f %%), largest %d; "
+		"%ld prefills; %.3f s in decode steps\n", s->steps,
+		s->steps ? (double)s->seq_steps / s->steps : 0.0, s->o.max_batch,
+		s->steps ? 100.0 * s->seq_steps / ((double)s->steps * s->o.max_batch) : 0.0,
+		s->peak, s->prefills, s->decode_s);
 }
 
 void
