@@ -24,9 +24,9 @@
 #     other workloads ran before, with --ignore-eos), then 8 prompts (ids q0..q7)
 #     x 128 samples, at most 768 tokens, --max-batch 128, WITHOUT --ignore-eos:
 #     tokens/s, the stopped fraction, the lengths, the measured stop rate and the
-#     occupancy an ideal refilling batcher would keep on those lengths (gpu_e2.py
-#     stops; tts-generate does not report its own occupancy, so the honest
-#     figure for how full it stays is early_tps against llama_tps, both printed);
+#     scheduler's occupancy (every tts run has TTS_SCHED_STATS=1: the decode
+#     steps' mean batch / --max-batch, e2: NAME_occupancy) against the occupancy
+#     an ideal refilling batcher would keep on the same lengths (gpu_e2.py stops);
 #  9. (mil2h) as 7. on a Mamba2InLlama_0_50-shaped checkpoint: attention at the
 #     odd layers (Llama self_attn tensors), Mamba2 at the even ones;
 # 10. (mil1) as 7. on a MambaInLlama_0_50-shaped checkpoint (the Mamba-1 hybrid:
@@ -97,12 +97,12 @@ if [ "${1:-}" = --gen ]; then
 	t0=$(date +%s.%N)
 	eos=--ignore-eos
 	[ "$name" = early ] && eos=
-	build/gpu/tts-generate -m "$model" --device cuda --temperature 0.8 $eos \
+	TTS_SCHED_STATS=1 build/gpu/tts-generate -m "$model" --device cuda --temperature 0.8 $eos \
 		--max-tokens $G "$@" <"$input" >"$W/$name.jsonl" 2>"$W/$name.err" ||
 		{ echo "e2: $name: tts-generate failed: $(tail -2 "$W/$name.err")"; exit 1; }
 	t1=$(date +%s.%N)
 	[ "$name" = early ] && $PY stops early "$W/early.jsonl" $N
-	exec $PY tally "$name" "$W/$name.jsonl" "$(python3 -c "print($t1 - $t0)")"
+	exec $PY tally "$name" "$W/$name.jsonl" "$(python3 -c "print($t1 - $t0)")" "$W/$name.err"
 fi
 self="$(pwd)/bench/gpu-e2.sh"
 : >"$log"; : >"$js"

@@ -9,14 +9,17 @@ and, with --json FILE, appended to FILE as {"key": KEY, "value": VALUE}.
   prompts FILE P N           P such records, ids q0.., N ids each
   shard-stage --shard i/k FILE   the records of FILE at positions p, p mod k = i
                              (a prompt stage for pipelines/shard.sh -s)
-  tally NAME FILE WALL_S     tokens/s of a tts-generate output, from wall time
-                             and from the records' ms
+  tally NAME FILE WALL_S [ERR]  tokens/s of a tts-generate output, from wall
+                             time and from the records' ms; with ERR, its standard
+                             error, the scheduler's occupancy (TTS_SCHED_STATS=1)
   stops NAME FILE B          the early-stop figures of a tts-generate output
                              (records' lengths and finish): stopped fraction,
                              lengths, stops per token (the measured stop rate),
                              and the occupancy an ideal continuous batcher of
-                             B slots would keep on these lengths (a bound:
-                             tts-generate does not report its own occupancy)
+                             B slots would keep on these lengths (to set
+                             tts-generate's own, TTS_SCHED_STATS, against;
+                             it counts each sample's first token, which
+                             tts-generate samples in the prefill, as a step)
   roofline NAME DIR P N G    the design's roofline for DIR's checkpoint, one
                              prompt of P tokens x N samples x G new tokens
                              (needs --bw, --rate from `device`; --ssm-bytes 4|2):
@@ -159,8 +162,17 @@ def shard_stage(args):
                 p += 1
 
 # ---- tts-generate's output ----
-def tally(name, path, wall):
+def tally(name, path, wall, err=None):
     recs = [json.loads(l) for l in open(path) if l.strip()]
+    # TTS_SCHED_STATS=1's line on tts-generate's standard error
+    for l in open(err) if err and os.path.exists(err) else ():
+        if "scheduler:" in l:
+            print("e2: %s %s" % (name, l[l.index("scheduler:"):].strip()), flush=True)
+            try:
+                emit(name + "_occupancy", float(l.split("(")[1].split("%")[0]) / 100,
+                     "(decode steps' mean batch / --max-batch, tts-generate's scheduler)")
+            except (IndexError, ValueError):
+                pass
     toks = sum(r["tokens"] for r in recs)
     ms = sum(r["ms"] for r in recs)
     emit(name + "_samples", len(recs))
@@ -188,7 +200,7 @@ def stops(name, path, B):
         heapq.heappush(slots, heapq.heappop(slots) + L)
     steps = max(slots)
     emit(name + "_ideal_occupancy", toks / (B * steps),
-         "(an ideal refilling batcher of %d slots: %d steps; tts-generate's own is not reported)"
+         "(an ideal refilling batcher of %d slots: %d steps; tts-generate's own: _occupancy)"
          % (B, steps))
 
 # ---- transformers generate ----
@@ -332,7 +344,7 @@ def main(argv):
     elif cmd == "shard-stage":
         shard_stage(a)
     elif cmd == "tally":
-        tally(a[0], a[1], float(a[2]))
+        tally(a[0], a[1], float(a[2]), a[3] if len(a) > 3 else None)
     elif cmd == "stops":
         stops(a[0], a[1], int(a[2]))
     elif cmd == "roofline":
