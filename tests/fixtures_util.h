@@ -3,8 +3,11 @@
 #ifndef TTS_FIXTURES_UTIL_H
 #define TTS_FIXTURES_UTIL_H
 
+#include <dirent.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +58,50 @@ fx_loadable(const char *dir)
 	int st;
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* A fixture's expected.json, with its directory FIXDIR/name written into
+ * dir; NULL when it has none. */
+static inline json_t *
+fx_expected(const char *name, char *dir, size_t size)
+{
+	char path[700];
+	json_error_t jerr;
+	snprintf(dir, size, "%s/%s", FIXDIR, name);
+	snprintf(path, sizeof path, "%s/expected.json", dir);
+	return json_load_file(path, 0, &jerr);
+}
+
+static inline int
+fx_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* fn(name) for each fixture of FIXDIR that has an expected.json, in name
+ * order (at most 64); -1 when FIXDIR is missing. */
+static inline int
+fx_each(void (*fn)(const char *name))
+{
+	DIR *d = opendir(FIXDIR);
+	if (!d)
+		return -1;
+	char *names[64];
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < 64) {
+		char p[600];
+		snprintf(p, sizeof p, "%s/%s/expected.json", FIXDIR, de->d_name);
+		if (de->d_name[0] != '.' && access(p, R_OK) == 0)
+			names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, fx_name_cmp);
+	for (int i = 0; i < n; i++) {
+		fn(names[i]);
+		free(names[i]);
+	}
+	return 0;
 }
 
 #endif

@@ -1114,10 +1114,7 @@ static void
 check_fixture(const char *name)
 {
 	char dir[512], path[600];
-	snprintf(dir, sizeof dir, "%s/%s", FIXDIR, name);
-	snprintf(path, sizeof path, "%s/expected.json", dir);
-	json_error_t jerr;
-	json_t *ex = json_load_file(path, 0, &jerr);
+	json_t *ex = fx_expected(name, dir, sizeof dir);
 	if (!ex)
 		return;
 	if (!fx_loadable(dir)) {
@@ -1192,32 +1189,11 @@ check_fixture(const char *name)
 	json_decref(ex);
 }
 
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void
 check_fixtures(void)
 {
-	DIR *d = opendir(FIXDIR);
-	if (!d) {
+	if (fx_each(check_fixture) < 0)
 		printf("fixture        %-44s  (no %s)\n", "-", FIXDIR);
-		return;
-	}
-	char *names[64];
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < 64)
-		if (de->d_name[0] != '.')
-			names[n++] = strdup(de->d_name);
-	closedir(d);
-	qsort(names, n, sizeof names[0], name_cmp);
-	for (int i = 0; i < n; i++) {
-		check_fixture(names[i]);
-		free(names[i]);
-	}
 }
 
 /* CHECK_ONLY=a,b runs only those groups (matmul rows rope attention

@@ -24,10 +24,7 @@ static void
 check(const char *name)
 {
 	char dir[512], path[600];
-	snprintf(dir, sizeof dir, "%s/%s", FIXDIR, name);
-	snprintf(path, sizeof path, "%s/expected.json", dir);
-	json_error_t jerr;
-	json_t *ex = json_load_file(path, 0, &jerr);
+	json_t *ex = fx_expected(name, dir, sizeof dir);
 	if (!ex)
 		return;
 	json_t *pid = json_object_get(ex, "prompt_ids"), *gid = json_object_get(ex, "greedy_ids");
@@ -103,37 +100,12 @@ check(const char *name)
 	json_decref(ex);
 }
 
-static int
-cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int
 main(void)
 {
-	DIR *d = opendir(FIXDIR);
-	if (!d) {
+	if (fx_each(check) < 0) {
 		printf("ok 1 - # SKIP no %s\n1..1\n", FIXDIR);
 		return 0;
-	}
-	char *names[64];
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < 64) {
-		char p[600];
-		snprintf(p, sizeof p, "%s/%s/expected.json", FIXDIR, de->d_name);
-		FILE *f = fopen(p, "r");
-		if (f) {
-			fclose(f);
-			names[n++] = strdup(de->d_name);
-		}
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmp);
-	for (int i = 0; i < n; i++) {
-		check(names[i]);
-		free(names[i]);
 	}
 	return tap_done();
 }
