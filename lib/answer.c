@@ -482,10 +482,7 @@ owe_args(const char *s, size_t *i, strbuf *b, int k, pending **pd, size_t *npd, 
 		if (s[sp] == '{' || latex_arg(s + sp))
 			*i = sp;
 		if (s[*i] == '{') {
-			if (*npd == *cap) {
-				*cap = *cap ? 2 * *cap : 8;
-				*pd = erealloc(*pd, *cap * sizeof **pd);
-			}
+			EGROW(*pd, *npd, *cap, 8);
 			(*pd)[(*npd)++] = (pending){*depth, k - 1};
 			sb_c(b, '{');
 			(*depth)++;

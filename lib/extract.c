@@ -54,10 +54,7 @@ typedef struct { long start; int seen; } boxopen; /* start -1: a plain brace */
 static void
 push_open(boxopen **st, size_t *nst, size_t *cap, long start)
 {
-	if (*nst == *cap) {
-		*cap = *cap ? 2 * *cap : 16;
-		*st = erealloc(*st, *cap * sizeof **st);
-	}
+	EGROW(*st, *nst, *cap, 16);
 	(*st)[(*nst)++] = (boxopen){start, 0};
 }
 

@@ -62,20 +62,14 @@ typedef struct { int *v, n, cap; } ivec;
 static void
 iv_push(ivec *a, int x)
 {
-	if (a->n == a->cap) {
-		a->cap = a->cap ? 2 * a->cap : 8;
-		a->v = erealloc(a->v, (size_t)a->cap * sizeof *a->v);
-	}
+	EGROW(a->v, a->n, a->cap, 8);
 	a->v[a->n++] = x;
 }
 
 static int
 mk(parser *p, int kind)
 {
-	if (p->nn == p->ncap) {
-		p->ncap = p->ncap ? 2 * p->ncap : 64;
-		p->nd = erealloc(p->nd, (size_t)p->ncap * sizeof *p->nd);
-	}
+	EGROW(p->nd, p->nn, p->ncap, 64);
 	node *n = &p->nd[p->nn];
 	memset(n, 0, sizeof *n);
 	n->kind = kind;

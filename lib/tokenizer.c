@@ -546,10 +546,7 @@ heap_less(const heap_e *a, const heap_e *b)
 static void
 heap_push(heap_e **h, size_t *n, size_t *cap, heap_e e)
 {
-	if (*n == *cap) {
-		*cap = *cap ? 2 * *cap : 64;
-		*h = erealloc(*h, *cap * sizeof **h);
-	}
+	EGROW(*h, *n, *cap, 64);
 	size_t i = (*n)++;
 	while (i && heap_less(&e, &(*h)[(i - 1) / 2])) {
 		(*h)[i] = (*h)[(i - 1) / 2];
@@ -620,10 +617,7 @@ bpe(const tts_tokenizer *t, const unsigned char *p, size_t n, int32_t **out, siz
 		try_pair(t, id, e.pos, nx[e.pos], &h, &hn, &hcap);
 	}
 	for (int32_t i = 0; n && i >= 0; i = nx[i]) {
-		if (*on == *ocap) {
-			*ocap = *ocap ? 2 * *ocap : 64;
-			*out = erealloc(*out, *ocap * sizeof **out);
-		}
+		EGROW(*out, *on, *ocap, 64);
 		(*out)[(*on)++] = id[i];
 	}
 	free(h);

@@ -196,10 +196,7 @@ mk(pm *m, int kind)
 {
 	pv *v = ecalloc(1, sizeof *v);
 	v->kind = kind;
-	if (m->alln == m->allcap) {
-		m->allcap = m->allcap ? 2 * m->allcap : 256;
-		m->all = erealloc(m->all, m->allcap * sizeof *m->all);
-	}
+	EGROW(m->all, m->alln, m->allcap, 256);
 	m->all[m->alln++] = v;
 	return v;
 }
@@ -207,20 +204,14 @@ mk(pm *m, int kind)
 static void
 push(pm *m, pv *v)
 {
-	if (m->sn == m->scap) {
-		m->scap = m->scap ? 2 * m->scap : 64;
-		m->stack = erealloc(m->stack, m->scap * sizeof *m->stack);
-	}
+	EGROW(m->stack, m->sn, m->scap, 64);
 	m->stack[m->sn++] = v;
 }
 
 static void
 add_item(pv *c, pv *v)
 {
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 8;
-		c->it = erealloc(c->it, c->cap * sizeof *c->it);
-	}
+	EGROW(c->it, c->n, c->cap, 8);
 	c->it[c->n++] = v;
 }
 
@@ -350,10 +341,7 @@ unpickle(pm *m, pv **out)
 		case 0x95: NEED(8); m->pos += 8; break;                       /* FRAME */
 		case '.': POP(v); *out = v; return 0;                         /* STOP */
 		case '(':                                                      /* MARK */
-			if (m->mn == m->mcap) {
-				m->mcap = m->mcap ? 2 * m->mcap : 16;
-				m->marks = erealloc(m->marks, m->mcap * sizeof *m->marks);
-			}
+			EGROW(m->marks, m->mn, m->mcap, 16);
 			m->marks[m->mn++] = m->sn;
 			break;
 		case '}': push(m, mk(m, V_DICT)); break;

@@ -43,6 +43,15 @@ void *ecalloc(size_t n, size_t m);
 void *erealloc(void *p, size_t n);
 char *estrdup(const char *s);
 
+/* Room for one more element in the array p of n elements and capacity cap
+ * (any integer types): the capacity doubles, starting at first. */
+#define EGROW(p, n, cap, first) do {                                         \
+	if ((n) == (cap)) {                                                  \
+		(cap) = (cap) ? 2 * (cap) : (first);                          \
+		(p) = erealloc((p), (size_t)(cap) * sizeof *(p));             \
+	}                                                                    \
+} while (0)
+
 /* Flush and close stdout, checking for errors (a full disk is an error). */
 void close_stdout(void);
 

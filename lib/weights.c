@@ -99,10 +99,7 @@ tts_weights_add(tts_weights *w, const tts_wtensor *t, char *err, size_t errlen)
 	size_t len = strlen(t->name);
 	if (strmap_get(&w->index, t->name, len) >= 0)
 		return tts_fail(err, errlen, "%s: tensor %s appears twice", w->files[t->file].path, t->name);
-	if (w->n == w->cap) {
-		w->cap = w->cap ? 2 * w->cap : 256;
-		w->t = erealloc(w->t, w->cap * sizeof *w->t);
-	}
+	EGROW(w->t, w->n, w->cap, 256);
 	w->t[w->n] = *t;
 	w->t[w->n].name = estrdup(t->name);
 	strmap_put(&w->index, t->name, len, (int64_t)w->n);

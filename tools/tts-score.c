@@ -66,10 +66,7 @@ add_vote(rec_reader *r, json_t *rec, grouper *gr, grouper *seen)
 		consts_meet(groups[gi].consts, rec);
 	}
 	struct group *g = &groups[gi];
-	if (g->n == g->cap) {
-		g->cap = g->cap ? 2 * g->cap : 64;
-		g->correct = erealloc(g->correct, (size_t)g->cap * sizeof *g->correct);
-	}
+	EGROW(g->correct, g->n, g->cap, 64);
 	g->correct[g->n++] = correct;
 	for (int c = 0; c < NCOST; c++) {
 		json_t *v = json_object_get(rec, cost_key[c]);

@@ -152,10 +152,7 @@ add_sample(rec_reader *r, json_t *rec, grouper *gr)
 		eprintf("%s: repeated sample %lld in its problem", rec_where(r), idx);
 	g->seen[idx / 8] |= (unsigned char)(1 << (idx % 8));
 
-	if (g->n == g->cap) {
-		g->cap = g->cap ? 2 * g->cap : 8;
-		g->s = erealloc(g->s, (size_t)g->cap * sizeof *g->s);
-	}
+	EGROW(g->s, g->n, g->cap, 8);
 	struct sample *s = &g->s[g->n++];
 	s->idx = (int)idx;
 	s->pred = get_pred(r, rec);
