@@ -35,12 +35,8 @@ resumes_to_full() {
 # Start tts-generate (itself, not a shell around it: the signal must reach
 # it) writing to $1 in the background; when $2 has data, send signal $3.
 kill_midway() {
-	tts-generate "${GEN[@]}" -o "$1" ${4:-} <"$P" &
-	pid=$!
-	while [ ! -s "$2" ] && kill -0 $pid 2>/dev/null; do sleep 0.02; done
-	kill -"$3" $pid
-	st=0
-	wait $pid || st=$?
+	# shellcheck disable=SC2086  # $4: optional flags
+	signal_midway "$3" "$2" "$P" tts-generate "${GEN[@]}" -o "$1" ${4:-}
 }
 
 @test "faults: after SIGKILL, --resume continues to the uninterrupted output" {

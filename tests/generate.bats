@@ -149,12 +149,8 @@ setup() {
 	prompts 300 >"$BATS_TEST_TMPDIR/many"
 	f="$BATS_TEST_TMPDIR/o.jsonl"
 	tts-generate --synthetic llama -n 2 --max-tokens 40 --ignore-eos <"$BATS_TEST_TMPDIR/many" | notime >"$BATS_TEST_TMPDIR/full"
-	tts-generate --synthetic llama -n 2 --max-tokens 40 --ignore-eos -o "$f" <"$BATS_TEST_TMPDIR/many" &
-	pid=$!
-	while [ ! -s "$f" ]; do sleep 0.05; done   # mid-run: some problems written
-	kill -INT $pid
-	st=0
-	wait $pid || st=$?
+	# mid-run: once some problems are written
+	signal_midway INT "$f" "$BATS_TEST_TMPDIR/many" tts-generate --synthetic llama -n 2 --max-tokens 40 --ignore-eos -o "$f"
 	assert_equal "$st" 130
 	[ $(( $(wc -l <"$f") % 2 )) -eq 0 ]
 	tts-generate --synthetic llama -n 2 --max-tokens 40 --ignore-eos -o "$f" --resume <"$BATS_TEST_TMPDIR/many"
@@ -208,12 +204,7 @@ setup() {
 @test "generate: SIGTERM exits 143 with only complete problems written" {
 	prompts 300 >"$BATS_TEST_TMPDIR/many"
 	f="$BATS_TEST_TMPDIR/o.jsonl"
-	tts-generate --synthetic mamba2 -n 3 --max-tokens 40 --ignore-eos -o "$f" <"$BATS_TEST_TMPDIR/many" &
-	pid=$!
-	while [ ! -s "$f" ]; do sleep 0.05; done
-	kill -TERM $pid
-	st=0
-	wait $pid || st=$?
+	signal_midway TERM "$f" "$BATS_TEST_TMPDIR/many" tts-generate --synthetic mamba2 -n 3 --max-tokens 40 --ignore-eos -o "$f"
 	assert_equal "$st" 143
 	run bash -c "jq -s 'group_by(.id) | map(length == 3) | all' '$f'"
 	assert_output "true"

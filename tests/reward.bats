@@ -205,12 +205,8 @@ close() {
 @test "reward: SIGINT writes whole problems, exits 130, and they equal an uninterrupted run" {
 	jq -n -c '[inputs] as $rs | range(3000) as $i | $rs[] | . + {id: "p\($i)"}' "$IN" >"$BATS_TEST_TMPDIR/many"
 	f="$BATS_TEST_TMPDIR/o.jsonl"
-	tts-generate --reward -m "$RW/orm" -o "$f" <"$BATS_TEST_TMPDIR/many" &
-	pid=$!
-	while [ ! -s "$f" ]; do sleep 0.05; done   # mid-run: some problems written
-	kill -INT $pid
-	st=0
-	wait $pid || st=$?
+	# mid-run: once some problems are written
+	signal_midway INT "$f" "$BATS_TEST_TMPDIR/many" tts-generate --reward -m "$RW/orm" -o "$f"
 	assert_equal "$st" 130
 	n=$(wc -l <"$f")
 	[ "$n" -lt 12000 ] && [ $((n % 4)) -eq 0 ]
