@@ -33,9 +33,10 @@
 # Hooked into bench/gpu-e2.sh as its first workload (E2_TINY_ACC=1, the default).
 set -u
 cd "$(dirname "$0")/.." || exit 2
-# models/task.mk's SYNTH_FLAGS and PROMPT_FLAGS (make syntax there, so repeated here)
-SYNTH_FLAGS="--vocab models/tokenizer.json --values 1:9"
-PROMPT_FLAGS="-T models/prompt.txt -c none"
+# models/task.mk's SYNTH_FLAGS and PROMPT_FLAGS, read from it (one source for both)
+SYNTH_FLAGS=$(sed -n 's/^SYNTH_FLAGS *?= *//p' models/task.mk)
+PROMPT_FLAGS=$(sed -n 's/^PROMPT_FLAGS *?= *//p' models/task.mk)
+[ -n "$SYNTH_FLAGS" ] && [ -n "$PROMPT_FLAGS" ] || { echo "gpu-tiny-acc: no flags in models/task.mk" >&2; exit 2; }
 B=${BUILD:-build}
 O=${OUT:-out/tiny-acc}
 DEVICES=${DEVICES:-cpu cuda}

@@ -312,7 +312,8 @@ def child(name, args, rank, state, rates, ends):
             run["n"] = 0
             return v
 
-        probe = [i for i, r in enumerate(held) if r["pairs"] == min(x["pairs"] for x in held)]
+        shortest = min(r["pairs"] for r in held)
+        probe = [i for i, r in enumerate(held) if r["pairs"] == shortest]
         probe_recs = [held[i] for i in probe]
         probe_idx = torch.tensor(probe, device=device)
 
