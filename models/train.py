@@ -65,7 +65,7 @@ MODELS = {
     "mamba2-100":     ("bamba", []),
 }
 
-SHAPE = dict(hidden=64, layers=8, intermediate=128, heads=4, kv_heads=2,
+SHAPE = dict(hidden=64, layers=8, intermediate=128, heads=4, kv_heads=4, head_dim=32,
              mamba_heads=8, mamba_head_dim=16, mamba_state=16, mamba_conv=4,
              mamba_chunk=64)
 
@@ -84,15 +84,16 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def make_model(name, vocab, bos, eos, rope_theta=10000.0):
+def make_model(name, vocab, bos, eos, rope_theta=10000.0, init_std=0.02):
     import transformers as T
     arch, attn = MODELS[name]
     s = SHAPE
     common = dict(vocab_size=vocab, hidden_size=s["hidden"], num_hidden_layers=s["layers"],
                   intermediate_size=s["intermediate"], num_attention_heads=s["heads"],
-                  num_key_value_heads=s["kv_heads"], rms_norm_eps=1e-5,
+                  num_key_value_heads=s["kv_heads"], head_dim=s["head_dim"], rms_norm_eps=1e-5,
                   tie_word_embeddings=False, bos_token_id=bos, eos_token_id=eos,
-                  pad_token_id=eos, max_position_embeddings=1024)
+                  pad_token_id=eos, max_position_embeddings=1024,
+                  initializer_range=init_std)
     if arch == "llama":
         cfg = T.LlamaConfig(**common, hidden_act="silu", attention_bias=False,
                             rope_parameters={"rope_type": "default", "rope_theta": rope_theta})
@@ -121,9 +122,10 @@ def encode(tok, recs, eot):
     return out
 
 
-def pad_arrays(np, seqs, pad, length):
-    """Right-padded input ids and labels (-100 outside completions) as int32
-    arrays [len(seqs), length].  Right padding never changes the earlier
+def pad_arrays(np, seqs, pad, length, prompt_loss=False):
+    """Right-padded input ids and labels (-100 outside completions, or with
+    prompt_loss outside the whole text: the prompt's tokens after BOS are
+    predicted too) as int32 arrays [len(seqs), length].  Right padding never changes the earlier
     positions of a causal model, attention or Mamba.  Every batch has the same
     length, so the compiled training step has one shape."""
     ids = np.full((len(seqs), length), pad, dtype=np.int32)
@@ -132,6 +134,8 @@ def pad_arrays(np, seqs, pad, length):
         x = p + c
         ids[i, :len(x)] = x
         lab[i, len(p):len(x)] = c
+        if prompt_loss:
+            lab[i, 1:len(p)] = p[1:]
     return ids, lab
 
 
@@ -228,7 +232,7 @@ def child(name, args, rank, state, rates, ends):
     res = {"model": name, "ok": False}
     try:
         t0 = time.time()
-        device = args.gpu_of.get(name, args.device)
+        device = args.gpu_of.get(name, "cuda:0" if args.device == "cuda" else args.device)
         torch.manual_seed(args.seed)
         # float32 weights and activations (TF32 matmuls on the GPU): models this
         # small are bound by kernel launches, not arithmetic, and transformers'
@@ -246,7 +250,8 @@ def child(name, args, rank, state, rates, ends):
             he_seqs = pickle.loads(z["he_seqs"].tobytes())
         held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
         ntrain = tr_ids.shape[0]
-        model = make_model(name, vocab, bos, eot, args.rope_theta).to(device)
+        SHAPE.update(args.shape)                # --shape, for experiments (spawned: not inherited)
+        model = make_model(name, vocab, bos, eot, args.rope_theta, args.init_std).to(device)
         nparam = sum(p.numel() for p in model.parameters())
         arch, attn = MODELS[name]
         log(fh, f"{name}: {type(model).__name__}, attention layers {attn if attn is not None else 'all'}, "
@@ -428,7 +433,7 @@ def child(name, args, rank, state, rates, ends):
                    total_seconds=round(time.time() - t0, 1), shape=SHAPE,
                    settings={k: getattr(args, k) for k in
                              ("seed", "lr", "min_lr_frac", "warmup", "weight_decay", "batch",
-                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta")},
+                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta", "loss_on", "shape", "init_std")},
                    device=device,
                    transformers=T.__version__, torch=torch.__version__,
                    device_name=(torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"))
@@ -458,7 +463,14 @@ def main():
                          "training, with --steps 0")
     ap.add_argument("--max-steps", type=int, default=40000)
     ap.add_argument("--min-steps", type=int, default=200)
-    ap.add_argument("--rope-theta", type=float, default=10000.0, help="RoPE base of every attention layer")
+    ap.add_argument("--shape", default="", metavar="K=V,...",
+                    help="override entries of SHAPE for an experiment, e.g. layers=4,heads=1,kv_heads=1,head_dim=64 "
+                         "(the hybrids' attention layer indices assume 8 layers)")
+    ap.add_argument("--init-std", type=float, default=0.02,
+                    help="standard deviation of the initial weights (transformers' initializer_range)")
+    ap.add_argument("--loss-on", default="completion", choices=("completion", "all"),
+                    help="train on the completion's tokens only, or on the prompt's as well (held-out scoring is always the completion)")
+    ap.add_argument("--rope-theta", type=float, default=500000.0, help="RoPE base of every attention layer")
     ap.add_argument("--deadline", type=float, default=0,
                     help="seconds from the start after which every model stops training, is evaluated "
                          "and saved with the steps it has (0: none); a safety net, logged")
@@ -476,6 +488,13 @@ def main():
                     help="torch.compile mode of the training step (default: reduce-overhead on cuda, none on cpu)")
     args = ap.parse_args()
     args.models = [m for m in args.models.split(",") if m]
+    shape = {}
+    for kv in (x for x in args.shape.split(",") if x):
+        k, _, v = kv.partition("=")
+        if k not in SHAPE or not v.isdigit() or int(v) <= 0:
+            ap.error(f"--shape: {kv!r} is not KEY=POSITIVE_INT with KEY one of {', '.join(SHAPE)}")
+        shape[k] = int(v)
+    args.shape = shape
     for m in args.models:
         if m not in MODELS:
             ap.error(f"unknown model {m!r}; known: {', '.join(MODELS)}")
@@ -522,7 +541,7 @@ def main():
     # the Mamba2 chunk (the mixer pads to it anyway)
     longest = max(len(p) + len(c) for p, c in tr + he)
     length = -(-longest // SHAPE["mamba_chunk"]) * SHAPE["mamba_chunk"]
-    tr_ids, tr_lab = pad_arrays(np, tr, eot, length)
+    tr_ids, tr_lab = pad_arrays(np, tr, eot, length, args.loss_on == "all")
     he_ids, he_lab = pad_arrays(np, he, eot, length)
     np.savez(args.tokenized, tr_ids=tr_ids, tr_lab=tr_lab, he_ids=he_ids, he_lab=he_lab,
              he_seqs=np.frombuffer(pickle.dumps(he), dtype=np.uint8))
