@@ -6,7 +6,8 @@
 #
 #     OUT=$OUT sh models/sweep-gpu.sh                 (kind nvidia-h200-x2, carry ["models/data"])
 #
-# VARIANTS holds one variant a line, "NAME train.py-options"; each runs as its
+# VARIANTS holds one variant a line, "NAME train.py-options" (or VARIANTS_FILE
+# names a file of such lines, e.g. models/sweep2.variants); each runs as its
 # own `python3 models/train.py --data models/data --out WORK/NAME --steps STEPS
 # --deadline DEADLINE --probe-every PROBE OPTIONS` on GPU (its index mod the
 # number of GPUs), all at once.  Everything comes back in $OUT/sweep-out.tar.gz,
@@ -20,6 +21,7 @@ STEPS=${STEPS:-6000}
 DEADLINE=${DEADLINE:-480}
 PROBE=${PROBE:-250}
 LIMIT=${SWEEP_LIMIT:-560}
+[ -z "${VARIANTS_FILE:-}" ] || VARIANTS=$(cat "$VARIANTS_FILE") || exit 2
 VARIANTS=${VARIANTS:-"control --models llama
 loss-all --models llama --loss-on all
 lr-6e-3 --models llama --lr 6e-3
