@@ -51,6 +51,7 @@ def main():
             out = model(torch.tensor([ids]), output_attentions=True)
             n = len(ids)
             if last is None:
+                n0 = n
                 last = [(layer, a[0, :, n - 1].clamp_min(1e-30)) for layer, a in enumerate(out.attentions)
                         if a is not None]
             rows = torch.arange(K, n)
@@ -65,7 +66,7 @@ def main():
     for layer in sorted({k[0] for k in acc}):
         heads = torch.stack([acc[layer, o] for o in range(K)], 1)    # [heads, K]
         print(f"layer {layer}: " + " | ".join(" ".join(f"{v:.2f}" for v in h.tolist()) for h in heads))
-    print(f"at the last position of the first prompt ({len(tok.encode(recs[0]['prompt']).ids)} positions): "
+    print(f"at the last position of the first prompt ({n0} positions): "
           "per head, score spread (std) / largest weight")
     for layer, w in last:
         print(f"layer {layer}: " + " | ".join(f"{float(sd):.2f} / {float(mx):.2f}"

@@ -84,7 +84,7 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def make_model(name, vocab, bos, eos, rope_theta=10000.0, init_std=0.02):
+def make_model(name, vocab, bos, eos, rope_theta, init_std):
     import transformers as T
     arch, attn = MODELS[name]
     s = SHAPE
@@ -250,7 +250,7 @@ def child(name, args, rank, state, rates, ends):
             he_seqs = pickle.loads(z["he_seqs"].tobytes())
         held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
         ntrain = tr_ids.shape[0]
-        SHAPE.update(args.shape)                # --shape, for experiments (spawned: not inherited)
+        SHAPE.update(args.shape)     # as main() did: a spawned process imports SHAPE afresh
         model = make_model(name, vocab, bos, eot, args.rope_theta, args.init_std).to(device)
         nparam = sum(p.numel() for p in model.parameters())
         arch, attn = MODELS[name]
@@ -495,6 +495,7 @@ def main():
             ap.error(f"--shape: {kv!r} is not KEY=POSITIVE_INT with KEY one of {', '.join(SHAPE)}")
         shape[k] = int(v)
     args.shape = shape
+    SHAPE.update(shape)          # the padded length and the placement read it here too
     for m in args.models:
         if m not in MODELS:
             ap.error(f"unknown model {m!r}; known: {', '.join(MODELS)}")
