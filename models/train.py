@@ -248,6 +248,7 @@ def child(name, args, rank, state, rates, ends):
             tr_ids, tr_lab = torch.from_numpy(z["tr_ids"]).to(device), torch.from_numpy(z["tr_lab"]).to(device)
             he_ids, he_lab = torch.from_numpy(z["he_ids"]).to(device), torch.from_numpy(z["he_lab"]).to(device)
             he_seqs = pickle.loads(z["he_seqs"].tobytes())
+            tr_pairs = z["tr_pairs"].tolist()
         held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
         ntrain = tr_ids.shape[0]
         SHAPE.update(args.shape)     # as main() did: a spawned process imports SHAPE afresh
@@ -273,9 +274,21 @@ def child(name, args, rank, state, rates, ends):
         import random
         order_rng = random.Random(args.seed)
         order = []
+        # --curriculum N: the first N steps draw only from the sequences with
+        # the fewest pairs (their own seeded order); the main order starts after.
+        fewest = min(tr_pairs)
+        easy = [i for i, p in enumerate(tr_pairs) if p == fewest]
+        easy_rng = random.Random(args.seed + 1)
+        easy_order = []
 
-        def peek_batch():
-            nonlocal order
+        def peek_batch(step):
+            nonlocal order, easy_order
+            if step < args.curriculum:
+                if len(easy_order) < args.batch:
+                    perm = list(easy)
+                    easy_rng.shuffle(perm)
+                    easy_order += perm
+                return easy_order[:args.batch]
             if len(order) < args.batch:
                 perm = list(range(ntrain))
                 order_rng.shuffle(perm)
@@ -285,10 +298,10 @@ def child(name, args, rank, state, rates, ends):
         run = {"sum": torch.zeros((), device=device), "n": 0}
 
         def step_once(step, total):
-            nonlocal order, fwd, graphs
+            nonlocal order, easy_order, fwd, graphs
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, total, args)
-            idx = torch.tensor(peek_batch(), device=device)
+            idx = torch.tensor(peek_batch(step), device=device)
             ids, lab = tr_ids[idx].long(), tr_lab[idx].long()
             while True:
                 try:
@@ -309,7 +322,10 @@ def child(name, args, rank, state, rates, ends):
             opt.step()
             run["sum"] += loss.detach()     # no host sync per step
             run["n"] += 1
-            order = order[args.batch:]     # the batch is consumed only once a step succeeded
+            if step < args.curriculum:     # the batch is consumed only once a step succeeded
+                easy_order = easy_order[args.batch:]
+            else:
+                order = order[args.batch:]
 
         def take_loss():
             v = float(run["sum"]) / max(1, run["n"])
@@ -342,6 +358,8 @@ def child(name, args, rank, state, rates, ends):
             opt.load_state_dict(ck["opt"])
             order_rng.setstate(ck["rng"])
             order = ck["order"]
+            easy_rng.setstate(ck["easy_rng"])
+            easy_order = ck["easy_order"]
             step, total, curve, window = ck["step"], ck["total"], ck["curve"], ck["window"]
             train_before = ck["train_seconds"]
             resumed = step
@@ -397,6 +415,7 @@ def child(name, args, rank, state, rates, ends):
             os.makedirs(args.state_out, exist_ok=True)
             tmp = os.path.join(args.state_out, f".{name}.pt.tmp")
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": order_rng.getstate(),
+                        "easy_rng": easy_rng.getstate(), "easy_order": easy_order,
                         "order": order, "step": step, "total": total, "curve": curve, "window": window,
                         "train_seconds": train_s}, tmp)
             os.replace(tmp, os.path.join(args.state_out, name + ".pt"))
@@ -433,7 +452,7 @@ def child(name, args, rank, state, rates, ends):
                    total_seconds=round(time.time() - t0, 1), shape=SHAPE,
                    settings={k: getattr(args, k) for k in
                              ("seed", "lr", "min_lr_frac", "warmup", "weight_decay", "batch",
-                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta", "loss_on", "shape", "init_std")},
+                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta", "loss_on", "shape", "init_std", "curriculum")},
                    device=device,
                    transformers=T.__version__, torch=torch.__version__,
                    device_name=(torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"))
@@ -471,6 +490,8 @@ def main():
     ap.add_argument("--loss-on", default="completion", choices=("completion", "all"),
                     help="train on the completion's tokens only, or on the prompt's as well (held-out scoring is always the completion)")
     ap.add_argument("--rope-theta", type=float, default=500000.0, help="RoPE base of every attention layer")
+    ap.add_argument("--curriculum", type=int, default=0, metavar="N",
+                    help="the first N steps train on the shortest sequences only (the fewest pairs)")
     ap.add_argument("--deadline", type=float, default=0,
                     help="seconds from the start after which every model stops training, is evaluated "
                          "and saved with the steps it has (0: none); a safety net, logged")
@@ -544,7 +565,8 @@ def main():
     length = -(-longest // SHAPE["mamba_chunk"]) * SHAPE["mamba_chunk"]
     tr_ids, tr_lab = pad_arrays(np, tr, eot, length, args.loss_on == "all")
     he_ids, he_lab = pad_arrays(np, he, eot, length)
-    np.savez(args.tokenized, tr_ids=tr_ids, tr_lab=tr_lab, he_ids=he_ids, he_lab=he_lab,
+    tr_pairs = np.array([r["pairs"] for r in read_jsonl(os.path.join(args.data, "train.jsonl.gz"))], dtype=np.int32)
+    np.savez(args.tokenized, tr_ids=tr_ids, tr_lab=tr_lab, tr_pairs=tr_pairs, he_ids=he_ids, he_lab=he_lab,
              he_seqs=np.frombuffer(pickle.dumps(he), dtype=np.uint8))
     del tr, tr_ids, tr_lab
     print("tokenized the data in %.0f s: %d positions per sequence (longest %d)"
