@@ -1235,6 +1235,15 @@ main(int argc, char **argv)
 		check_matmul(1000, 333, 3, TTS_F32, 1, 1e-4);
 		check_matmul(77, 129, 31, TTS_F16, 1, 1e-4);
 		check_matmul(10272, 4096, 5, TTS_F32, 1, 1e-4);
+		/* one row takes the GEMV path when in % 8 == 0: a row length
+		 * that is no multiple of the unrolled 1024, raw float x, and
+		 * (in % 8 != 0) the fall-back to cuBLAS; 2 to 4 rows, cuBLAS */
+		check_matmul(14336, 4096, 2, TTS_BF16, 1, 1e-4);
+		check_matmul(4096, 14336, 4, TTS_BF16, 1, 1e-4);
+		check_matmul(6144, 4096, 1, TTS_BF16, 0, 1e-2);
+		check_matmul(333, 1000, 1, TTS_BF16, 1, 1e-4);
+		check_matmul(77, 129, 1, TTS_F16, 1, 1e-4);
+		check_matmul(5, 8, 4, TTS_F32, 1, 1e-4);
 	}
 	if (want("rows")) {
 		check_embed(128256, 4096, 9);
