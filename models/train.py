@@ -111,6 +111,27 @@ def make_model(name, vocab, bos, eos, rope_theta, init_std):
     return T.BambaForCausalLM(cfg)
 
 
+def recall_records(recs, k, seed):
+    """--aux-recall K: for each training problem, a second sequence on the
+    same list that asks for no sum: the list line, then "Recall" with the
+    values of K of its keys (all when fewer) in a random order.  Ten-odd
+    lookups a sequence where the task has three (and half the task none):
+    the attention model learns the lookup from this denser signal (models/README)."""
+    import random
+    rng = random.Random(seed + 2)
+    out = []
+    for r in recs:
+        line = r["prompt"].split("\n", 1)[0]
+        if not (line.startswith("List: ") and line.endswith(".")):
+            sys.exit(f"train.py: --aux-recall: {r.get('id')}: no 'List: ...' line")
+        pairs = [p.rsplit(": ", 1) for p in line[6:-1].split(", ")]
+        pick = rng.sample(pairs, min(k, len(pairs)))
+        out.append({"id": f"{r.get('id')}-recall", "task": "recall", "pairs": r["pairs"],
+                    "prompt": line + "\n",
+                    "completion": "Recall " + ", ".join(f"{a}={b}" for a, b in pick) + "."})
+    return out
+
+
 def encode(tok, recs, eot):
     """prompt ids (with BOS, as the engine tokenizes a prompt) + completion ids + eot."""
     out = []
@@ -240,7 +261,7 @@ def child(name, args, rank, state, rates, ends):
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.set_num_threads(max(1, (os.cpu_count() or 2) // max(1, len(args.models))))
-        tok = Tokenizer.from_file(TOKENIZER)
+        tok = Tokenizer.from_file(args.tokenizer)
         vocab = tok.get_vocab_size()
         bos, eot = tok.token_to_id("<|begin_of_text|>"), tok.token_to_id("<|eot_id|>")
         import numpy as np
@@ -452,7 +473,7 @@ def child(name, args, rank, state, rates, ends):
                    total_seconds=round(time.time() - t0, 1), shape=SHAPE,
                    settings={k: getattr(args, k) for k in
                              ("seed", "lr", "min_lr_frac", "warmup", "weight_decay", "batch",
-                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta", "loss_on", "shape", "init_std", "curriculum")},
+                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta", "loss_on", "shape", "init_std", "curriculum", "aux_recall")},
                    device=device,
                    transformers=T.__version__, torch=torch.__version__,
                    device_name=(torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"))
@@ -490,6 +511,11 @@ def main():
     ap.add_argument("--loss-on", default="completion", choices=("completion", "all"),
                     help="train on the completion's tokens only, or on the prompt's as well (held-out scoring is always the completion)")
     ap.add_argument("--rope-theta", type=float, default=500000.0, help="RoPE base of every attention layer")
+    ap.add_argument("--tokenizer", default=TOKENIZER,
+                    help="tokenizer.json the models use (saved beside each model)")
+    ap.add_argument("--aux-recall", type=int, default=0, metavar="K",
+                    help="add, for every training problem, a sequence recalling K keys of its list "
+                         "(0: none)")
     ap.add_argument("--curriculum", type=int, default=0, metavar="N",
                     help="the first N steps train on the shortest sequences only (the fewest pairs)")
     ap.add_argument("--deadline", type=float, default=0,
@@ -551,13 +577,16 @@ def main():
             args.gpu_of[m] = f"cuda:{g}"
         print("devices: " + ", ".join(f"{m} {d}" for m, d in args.gpu_of.items()), flush=True)
     from tokenizers import Tokenizer
-    tok = Tokenizer.from_file(TOKENIZER)
+    tok = Tokenizer.from_file(args.tokenizer)
     eot = tok.token_to_id("<|eot_id|>")
     held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
     tmp = tempfile.mkdtemp(prefix="tts-train-")
     args.tokenized = os.path.join(tmp, "tokenized.npz")
     import numpy as np
-    tr = encode(tok, read_jsonl(os.path.join(args.data, "train.jsonl.gz")), eot)
+    tr_recs = read_jsonl(os.path.join(args.data, "train.jsonl.gz"))
+    if args.aux_recall > 0:
+        tr_recs += recall_records(tr_recs, args.aux_recall, args.seed)
+    tr = encode(tok, tr_recs, eot)
     he = encode(tok, held, eot)
     # one padded length for every batch: the longest sequence, rounded up to
     # the Mamba2 chunk (the mixer pads to it anyway)
@@ -565,10 +594,10 @@ def main():
     length = -(-longest // SHAPE["mamba_chunk"]) * SHAPE["mamba_chunk"]
     tr_ids, tr_lab = pad_arrays(np, tr, eot, length, args.loss_on == "all")
     he_ids, he_lab = pad_arrays(np, he, eot, length)
-    tr_pairs = np.array([r["pairs"] for r in read_jsonl(os.path.join(args.data, "train.jsonl.gz"))], dtype=np.int32)
+    tr_pairs = np.array([r["pairs"] for r in tr_recs], dtype=np.int32)
     np.savez(args.tokenized, tr_ids=tr_ids, tr_lab=tr_lab, tr_pairs=tr_pairs, he_ids=he_ids, he_lab=he_lab,
              he_seqs=np.frombuffer(pickle.dumps(he), dtype=np.uint8))
-    del tr, tr_ids, tr_lab
+    del tr, tr_recs, tr_ids, tr_lab
     print("tokenized the data in %.0f s: %d positions per sequence (longest %d)"
           % (time.time() - t0, length, longest), flush=True)
     ctx = mp.get_context("spawn")
