@@ -111,12 +111,16 @@ def make_model(name, vocab, bos, eos, rope_theta, init_std):
     return T.BambaForCausalLM(cfg)
 
 
+AUX_ASK = "Recall the values.\n"
+
+
 def recall_records(recs, k, seed):
     """--aux-recall K: for each training problem, a second sequence on the
-    same list that asks for no sum: the list line, then "Recall" with the
-    values of K of its keys (all when fewer) in a random order.  Ten-odd
-    lookups a sequence where the task has three (and half the task none):
-    the attention model learns the lookup from this denser signal (models/README)."""
+    same list that asks for no sum: the problem's prompt and a line asking
+    for the values, then "Recall" with the values of K of its keys (all when
+    fewer) in a random order.  Ten-odd lookups a sequence where the task has
+    three (and half the task none), with the question's keys still there as
+    distractors (models/README)."""
     import random
     rng = random.Random(seed + 2)
     out = []
@@ -127,7 +131,7 @@ def recall_records(recs, k, seed):
         pairs = [p.rsplit(": ", 1) for p in line[6:-1].split(", ")]
         pick = rng.sample(pairs, min(k, len(pairs)))
         out.append({"id": f"{r.get('id')}-recall", "task": "recall", "pairs": r["pairs"],
-                    "prompt": line + "\n",
+                    "prompt": r["prompt"] + AUX_ASK,
                     "completion": "Recall " + ", ".join(f"{a}={b}" for a, b in pick) + "."})
     return out
 
@@ -273,7 +277,13 @@ def child(name, args, rank, state, rates, ends):
         held = read_jsonl(os.path.join(args.data, "heldout.jsonl.gz"))
         ntrain = tr_ids.shape[0]
         SHAPE.update(args.shape)     # as main() did: a spawned process imports SHAPE afresh
-        model = make_model(name, vocab, bos, eot, args.rope_theta, args.init_std).to(device)
+        model = make_model(name, vocab, bos, eot, args.rope_theta, args.init_std)
+        if args.init_from:        # a second phase: start from a saved model of this shape
+            src = T.AutoModelForCausalLM.from_pretrained(os.path.join(args.init_from, name),
+                                                         dtype=torch.float32)
+            model.load_state_dict(src.state_dict())
+            del src
+        model = model.to(device)
         nparam = sum(p.numel() for p in model.parameters())
         arch, attn = MODELS[name]
         log(fh, f"{name}: {type(model).__name__}, attention layers {attn if attn is not None else 'all'}, "
@@ -473,7 +483,7 @@ def child(name, args, rank, state, rates, ends):
                    total_seconds=round(time.time() - t0, 1), shape=SHAPE,
                    settings={k: getattr(args, k) for k in
                              ("seed", "lr", "min_lr_frac", "warmup", "weight_decay", "batch",
-                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta", "loss_on", "shape", "init_std", "curriculum", "aux_recall")},
+                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta", "loss_on", "shape", "init_std", "curriculum", "aux_recall", "init_from")},
                    device=device,
                    transformers=T.__version__, torch=torch.__version__,
                    device_name=(torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"))
@@ -516,6 +526,9 @@ def main():
     ap.add_argument("--aux-recall", type=int, default=0, metavar="K",
                     help="add, for every training problem, a sequence recalling K keys of its list "
                          "(0: none)")
+    ap.add_argument("--init-from", default=None, metavar="DIR",
+                    help="start each model from DIR/NAME (a model saved by an earlier run) "
+                         "instead of random weights")
     ap.add_argument("--curriculum", type=int, default=0, metavar="N",
                     help="the first N steps train on the shortest sequences only (the fewest pairs)")
     ap.add_argument("--deadline", type=float, default=0,
