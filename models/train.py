@@ -389,8 +389,9 @@ def child(name, args, rank, state, rates, ends):
             opt.load_state_dict(ck["opt"])
             order_rng.setstate(ck["rng"])
             order = ck["order"]
-            easy_rng.setstate(ck["easy_rng"])
-            easy_order = ck["easy_order"]
+            if "easy_rng" in ck:      # states saved before --curriculum have none
+                easy_rng.setstate(ck["easy_rng"])
+                easy_order = ck["easy_order"]
             step, total, curve, window = ck["step"], ck["total"], ck["curve"], ck["window"]
             train_before = ck["train_seconds"]
             resumed = step
@@ -483,7 +484,7 @@ def child(name, args, rank, state, rates, ends):
                    total_seconds=round(time.time() - t0, 1), shape=SHAPE,
                    settings={k: getattr(args, k) for k in
                              ("seed", "lr", "min_lr_frac", "warmup", "weight_decay", "batch",
-                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta", "loss_on", "shape", "init_std", "curriculum", "aux_recall", "init_from")},
+                              "budget", "max_steps", "min_steps", "steps", "compile", "deadline", "rope_theta", "loss_on", "shape", "init_std", "curriculum", "aux_recall", "init_from", "tokenizer")},
                    device=device,
                    transformers=T.__version__, torch=torch.__version__,
                    device_name=(torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"))
