@@ -10,7 +10,7 @@
 #     check_ops with it (TTS_CUDA_SYNC=1), then bench_step 128 llama mil2 with
 #     it; it is kept (exported for 4.) when check_ops passed and a step got
 #     at least 1 % faster with no step 1 % slower;
-#  4. bench/gpu-e2.sh with E2_MODELS (default "llama mil2"), E2_HF=0,
+#  4. bench/gpu-e2.sh with E2_MODELS (default "llama mil2 early mil2h mil1": what fits), E2_HF=0,
 #     E2_TINY_ACC=0, in what is left of BUDGET (default 520 s).
 # Every part runs under timeout.  Logs: $OUT/knobs.log (the summary),
 # $OUT/logs.tgz (everything).  GPU run 9 ran an earlier form of it (the GEMV
@@ -67,7 +67,7 @@ done
 say "E2 with:${kept:- the defaults}"
 b=$(($(left) - 5))
 if [ "$b" -gt 60 ]; then
-	E2_MODELS=${E2_MODELS:-llama mil2} E2_HF=0 E2_TINY_ACC=0 E2_BUDGET=$b OUT=$L SYSROOT=$SYSROOT \
+	E2_MODELS=${E2_MODELS:-llama mil2 early mil2h mil1} E2_HF=0 E2_TINY_ACC=0 E2_BUDGET=$b OUT=$L SYSROOT=$SYSROOT \
 		timeout -k 5 $((b + 3)) sh bench/gpu-e2.sh >"$L/e2.out" 2>&1
 	say "gpu-e2 exit $?"
 	grep '^e2:' "$L/e2.out" | tail -40 | tee -a "$OUT/knobs.log"
