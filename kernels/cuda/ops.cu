@@ -44,12 +44,19 @@ static int env_on(const char *name, int dflt)
 	return e && *e ? strcmp(e, "0") != 0 : dflt;
 }
 
-void tts_launch_check(const char *file, int line)
+/* launchCheck without forgetting the bf16 copy of x: for a kernel that
+ * reads it and writes elsewhere (the GEMV below) */
+static void launch_check_keep(const char *file, int line)
 {
-	tts_act_forget();     /* the kernel may have rewritten the bf16 copy's source */
 	tts_cuda_check(cudaGetLastError(), "kernel launch", file, line);
 	if (debug_sync < 0) debug_sync = env_on("TTS_CUDA_SYNC", 0);
 	if (debug_sync) tts_cuda_check(cudaStreamSynchronize(tts_stream), "kernel run", file, line);
+}
+
+void tts_launch_check(const char *file, int line)
+{
+	tts_act_forget();     /* the kernel may have rewritten the bf16 copy's source */
+	launch_check_keep(file, line);
 }
 
 /* Scratch buffers the ops keep (the bf16 activation, attention's partial
@@ -425,11 +432,9 @@ static int gemv(float *y, const tts_w *w, const bf16 *xb, int rows)
 		return 0;
 	gemv_kernel<<<cdiv(w->out, GEMV_WARPS), GEMV_WARPS * 32, 0, tts_stream>>>(y, w->d, xb, w->out,
 										 w->in);
-	/* not launchCheck: that forgets the bf16 copy of x, which other
-	 * products of the same x (Mamba's, the packed ones' neighbours) reuse */
-	tts_cuda_check(cudaGetLastError(), "gemv launch", __FILE__, __LINE__);
-	if (debug_sync < 0) debug_sync = env_on("TTS_CUDA_SYNC", 0);
-	if (debug_sync) tts_cuda_check(cudaStreamSynchronize(tts_stream), "gemv run", __FILE__, __LINE__);
+	/* the bf16 copy of x stays valid for other products of the same x
+	 * (Mamba's, the packed ones' neighbours); cu_matmul forgets it if y overlaps x */
+	launch_check_keep(__FILE__, __LINE__);
 	return 1;
 }
 
