@@ -125,11 +125,10 @@ def recall_records(recs, k, seed):
     rng = random.Random(seed + 2)
     out = []
     for r in recs:
-        line = r["prompt"].split("\n", 1)[0]
-        if not (line.startswith("List: ") and line.endswith(".")):
-            sys.exit(f"train.py: --aux-recall: {r.get('id')}: no 'List: ...' line")
-        pairs = [p.rsplit(": ", 1) for p in line[6:-1].split(", ")]
-        pick = rng.sample(pairs, min(k, len(pairs)))
+        if "kv" not in r:
+            sys.exit(f"train.py: --aux-recall: {r.get('id')}: no kv (data made before models/cot.jq "
+                     "kept it: run `make models-data` again)")
+        pick = rng.sample(r["kv"], min(k, len(r["kv"])))
         out.append({"id": f"{r.get('id')}-recall", "task": "recall", "pairs": r["pairs"],
                     "prompt": r["prompt"] + AUX_ASK,
                     "completion": "Recall " + ", ".join(f"{a}={b}" for a, b in pick) + "."})
