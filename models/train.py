@@ -163,6 +163,29 @@ def pad_arrays(np, seqs, pad, length, prompt_loss=False):
     return ids, lab
 
 
+class BatchOrder:
+    """An endless seeded order over IDX, reshuffled each time it runs low:
+    peek the next batch, consume it once the step that used it succeeded."""
+
+    def __init__(self, idx, seed):
+        import random
+        self.idx, self.rng, self.queue = list(idx), random.Random(seed), []
+
+    def peek(self, n):
+        if len(self.queue) < n:
+            perm = list(self.idx)
+            self.rng.shuffle(perm)
+            self.queue += perm
+        return self.queue[:n]
+
+    def consume(self, n):
+        self.queue = self.queue[n:]
+
+    def set_state(self, rng_state, queue):
+        self.rng.setstate(rng_state)
+        self.queue = queue
+
+
 def lr_at(step, total, args):
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
@@ -301,37 +324,23 @@ def child(name, args, rank, state, rates, ends):
         fwd = model if args.compile == "none" else torch.compile(model, mode=args.compile, dynamic=False)
         graphs = args.compile == "reduce-overhead"
         # The data order: a function of --seed only, identical for every model.
-        import random
-        order_rng = random.Random(args.seed)
-        order = []
-        # --curriculum N: the first N steps draw only from the sequences with
-        # the fewest pairs (their own seeded order); the main order starts after.
-        fewest = min(tr_pairs)
-        easy = [i for i, p in enumerate(tr_pairs) if p == fewest]
-        easy_rng = random.Random(args.seed + 1)
-        easy_order = []
+        # --curriculum N: the first N steps draw from the sequences with the
+        # fewest pairs, in an order of their own; the main order starts after.
+        main_order, easy_order = BatchOrder(range(ntrain), args.seed), None
+        if args.curriculum > 0:
+            fewest = min(tr_pairs)
+            easy_order = BatchOrder([i for i, p in enumerate(tr_pairs) if p == fewest], args.seed + 1)
 
-        def peek_batch(step):
-            nonlocal order, easy_order
-            if step < args.curriculum:
-                if len(easy_order) < args.batch:
-                    perm = list(easy)
-                    easy_rng.shuffle(perm)
-                    easy_order += perm
-                return easy_order[:args.batch]
-            if len(order) < args.batch:
-                perm = list(range(ntrain))
-                order_rng.shuffle(perm)
-                order += perm
-            return order[:args.batch]
+        def order_at(step):
+            return easy_order if step < args.curriculum else main_order
 
         run = {"sum": torch.zeros((), device=device), "n": 0}
 
         def step_once(step, total):
-            nonlocal order, easy_order, fwd, graphs
+            nonlocal fwd, graphs
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, total, args)
-            idx = torch.tensor(peek_batch(step), device=device)
+            idx = torch.tensor(order_at(step).peek(args.batch), device=device)
             ids, lab = tr_ids[idx].long(), tr_lab[idx].long()
             while True:
                 try:
@@ -352,10 +361,7 @@ def child(name, args, rank, state, rates, ends):
             opt.step()
             run["sum"] += loss.detach()     # no host sync per step
             run["n"] += 1
-            if step < args.curriculum:     # the batch is consumed only once a step succeeded
-                easy_order = easy_order[args.batch:]
-            else:
-                order = order[args.batch:]
+            order_at(step).consume(args.batch)     # only once the step succeeded
 
         def take_loss():
             v = float(run["sum"]) / max(1, run["n"])
@@ -386,11 +392,9 @@ def child(name, args, rank, state, rates, ends):
             ck = torch.load(ck_in, map_location=device, weights_only=False)
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["opt"])
-            order_rng.setstate(ck["rng"])
-            order = ck["order"]
-            if "easy_rng" in ck:      # states saved before --curriculum have none
-                easy_rng.setstate(ck["easy_rng"])
-                easy_order = ck["easy_order"]
+            main_order.set_state(ck["rng"], ck["order"])
+            if easy_order and ck.get("easy_rng"):     # states saved before --curriculum have none
+                easy_order.set_state(ck["easy_rng"], ck["easy_order"])
             step, total, curve, window = ck["step"], ck["total"], ck["curve"], ck["window"]
             train_before = ck["train_seconds"]
             resumed = step
@@ -445,9 +449,10 @@ def child(name, args, rank, state, rates, ends):
         if args.state_out:
             os.makedirs(args.state_out, exist_ok=True)
             tmp = os.path.join(args.state_out, f".{name}.pt.tmp")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": order_rng.getstate(),
-                        "easy_rng": easy_rng.getstate(), "easy_order": easy_order,
-                        "order": order, "step": step, "total": total, "curve": curve, "window": window,
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                        "rng": main_order.rng.getstate(), "order": main_order.queue,
+                        "easy_rng": easy_order.rng.getstate() if easy_order else None,
+                        "easy_order": easy_order.queue if easy_order else None, "step": step, "total": total, "curve": curve, "window": window,
                         "train_seconds": train_s}, tmp)
             os.replace(tmp, os.path.join(args.state_out, name + ".pt"))
             log(fh, f"state at step {step} of {total} saved to {args.state_out}/{name}.pt")
