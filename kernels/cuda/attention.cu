@@ -309,7 +309,7 @@ __device__ __forceinline__ void load_keys(bf16 (*dst)[DPL], const bf16 *cache, c
 	}
 }
 
-template <int G, int DPL, bool PF>
+template <int G, int DPL>
 __global__ void __launch_bounds__(128)
 attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
 		   const bf16 *vc, const int32_t *seq_of_row, const int32_t *block_table,
@@ -336,23 +336,12 @@ attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, c
 		}
 	float m = -INFINITY, l = 0.f;          /* of head lane % G */
 
-	/* PF: the next KPI keys and values are loaded before this iteration's
-	 * work, so a warp always has loads in flight (TTS_ATTN_PF=1, on trial) */
-	__align__(16) bf16 kv[KPI][DPL], vv[KPI][DPL];
-	if (PF && k0 < k1) {
-		load_keys<KPI, DPL>(kv, kc, bt, k0, k1, n_kv, kvh, lane);
-		load_keys<KPI, DPL>(vv, vc, bt, k0, k1, n_kv, kvh, lane);
-	}
 	for (int kb = k0; kb < k1; kb += KPI) {
 		float v[32];
-		__align__(16) bf16 nk[KPI][DPL], nvv[KPI][DPL];
-		if (PF) {     /* past k1 the loads repeat key k1-1: harmless */
-			load_keys<KPI, DPL>(nk, kc, bt, kb + KPI, k1, n_kv, kvh, lane);
-			load_keys<KPI, DPL>(nvv, vc, bt, kb + KPI, k1, n_kv, kvh, lane);
-		} else {      /* the values are loaded with the keys: both round trips overlap */
-			load_keys<KPI, DPL>(kv, kc, bt, kb, k1, n_kv, kvh, lane);
-			load_keys<KPI, DPL>(vv, vc, bt, kb, k1, n_kv, kvh, lane);
-		}
+		/* the values are loaded with the keys: both round trips overlap */
+		__align__(16) bf16 kv[KPI][DPL], vv[KPI][DPL];
+		load_keys<KPI, DPL>(kv, kc, bt, kb, k1, n_kv, kvh, lane);
+		load_keys<KPI, DPL>(vv, vc, bt, kb, k1, n_kv, kvh, lane);
 #pragma unroll
 		for (int k = 0; k < KPI; k++)
 #pragma unroll
@@ -391,11 +380,6 @@ attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, c
 				for (int i = 0; i < DPL; i++) o[g][i] += pk * __bfloat162float(vv[k][i]);
 			}
 		}
-		if (PF)
-#pragma unroll
-			for (int k = 0; k < KPI; k++)
-#pragma unroll
-				for (int i = 0; i < DPL; i++) kv[k][i] = nk[k][i], vv[k][i] = nvv[k][i];
 	}
 #pragma unroll
 	for (int g = 0; g < G; g++) {
@@ -458,15 +442,9 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 	part_reserve(n_split, rows, n_heads, hd);
 	const int warps = rows * n_kv * n_split;
 	const float scale = 1.f / sqrtf((float)hd);
-	static int pf = -1;
-	if (pf < 0) {
-		const char *e = getenv("TTS_ATTN_PF");
-		pf = e && strcmp(e, "1") == 0;
-	}
-#define DEC2(GG, DD, PF) attn_decode_kernel<GG, DD, PF><<<cdiv(warps, 4), 128, 0, tts_stream>>>( \
-		out, part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row,           \
+#define DEC(GG, DD) attn_decode_kernel<GG, DD><<<cdiv(warps, 4), 128, 0, tts_stream>>>(out, \
+		part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row,           \
 		b->block_table, b->max_blocks, b->pos, rows, n_kv, n_split, kps, scale)
-#define DEC(GG, DD) do { if (pf) DEC2(GG, DD, true); else DEC2(GG, DD, false); } while (0)
 #define DEC_G(GG) do { if (hd == 64) DEC(GG, 2); else if (hd == 128) DEC(GG, 4); \
 		else DEC(GG, 8); } while (0)
 	if (G == 1) DEC_G(1);
@@ -475,7 +453,6 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 	else DEC_G(8);
 #undef DEC_G
 #undef DEC
-#undef DEC2
 	launchCheck();
 	attn_merge(out, n_split, rows, n_heads, hd);
 	return 1;

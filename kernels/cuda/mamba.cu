@@ -153,7 +153,7 @@ static int ssm_bf16(void)
 	return v;
 }
 
-template <int NPL, int PR, typename T>
+template <int NPL, typename T>
 __global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int lddt,
 			   void *state, const float *dt_bias, const float *A_log, const float *D,
 			   const int32_t *q_start, const int32_t *q_len, const int32_t *slot,
@@ -161,14 +161,14 @@ __global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int 
 {
 	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n0 = lane * NPL;
 	const int h = blockIdx.x / g.pblocks;
-	const int p0 = ((blockIdx.x % g.pblocks) * SSD_WARPS + warp) * PR;
+	const int p0 = ((blockIdx.x % g.pblocks) * SSD_WARPS + warp) * SSD_PR;
 	const int s = blockIdx.y;
 	if (p0 >= g.P) return;
 	T *st = (T *)((char *)state + (size_t)slot[s] * g.H * g.P * g.N * sizeof(float)) +
 		((size_t)h * g.P + p0) * g.N + n0;
-	float S[PR][NPL];
+	float S[SSD_PR][NPL];
 #pragma unroll
-	for (int k = 0; k < PR; k++) {
+	for (int k = 0; k < SSD_PR; k++) {
 		if (p0 + k < g.P) ld_cols<NPL>(S[k], st + (size_t)k * g.N, n0, g.N);
 		else
 #pragma unroll
@@ -186,9 +186,9 @@ __global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int 
 		float Bv[NPL], Cv[NPL];
 		ld_cols<NPL>(Bv, row + bo, n0, g.N);
 		ld_cols<NPL>(Cv, row + co, n0, g.N);
-		float acc[PR], xv[PR];
+		float acc[SSD_PR], xv[SSD_PR];
 #pragma unroll
-		for (int k = 0; k < PR; k++) {
+		for (int k = 0; k < SSD_PR; k++) {
 			xv[k] = p0 + k < g.P ? row[xo + k] : 0.f;
 			const float dx = dt * xv[k];
 			float a = 0.f;
@@ -200,21 +200,21 @@ __global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int 
 			acc[k] = a;
 		}
 #pragma unroll
-		for (int k = 0; k < PR; k++) acc[k] = warp_sum(acc[k]);
-		if (lane < PR && p0 + lane < g.P) {
+		for (int k = 0; k < SSD_PR; k++) acc[k] = warp_sum(acc[k]);
+		if (lane < SSD_PR && p0 + lane < g.P) {
 			float a = acc[0];
 #pragma unroll
-			for (int k = 1; k < PR; k++)
+			for (int k = 1; k < SSD_PR; k++)
 				if (lane == k) a = acc[k];
 			float x = xv[0];
 #pragma unroll
-			for (int k = 1; k < PR; k++)
+			for (int k = 1; k < SSD_PR; k++)
 				if (lane == k) x = xv[k];
 			y[(size_t)(r0 + t) * g.H * g.P + (size_t)h * g.P + p0 + lane] = a + Dh * x;
 		}
 	}
 #pragma unroll
-	for (int k = 0; k < PR; k++)
+	for (int k = 0; k < SSD_PR; k++)
 		if (p0 + k < g.P) st_cols<NPL>(st + (size_t)k * g.N, S[k], n0, g.N);
 }
 
@@ -226,23 +226,15 @@ void cu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *sta
 	g.H = m->m2_heads, g.P = m->m2_headdim, g.N = m->m2_state, g.ld = m->m2_conv_dim;
 	g.x_dim = m->m2_x_groups * g.P, g.b_dim = m->m2_b_groups * g.N;
 	g.xdiv = g.H / m->m2_x_groups, g.bdiv = g.H / m->m2_b_groups, g.cdiv_ = g.H / m->m2_c_groups;
-	/* state rows a warp: SSD_PR, or TTS_SSD_PR=2 (on trial: twice the warps,
-	 * each with half the loads; 8 rows a warp was slower, GPU run 9) */
-	static int pr = -1;
-	if (pr < 0) {
-		const char *e = getenv("TTS_SSD_PR");
-		pr = e && strcmp(e, "2") == 0 ? 2 : SSD_PR;
-	}
-	g.pblocks = cdiv(g.P, SSD_WARPS * pr);
+	g.pblocks = cdiv(g.P, SSD_WARPS * SSD_PR);
 	g.dt_min = (float)m->m2_dt_min, g.dt_max = (float)m->m2_dt_max;
 	if (b->n_seqs <= 0) return;
 	dim3 grid(g.H * g.pblocks, b->n_seqs), blk(32 * SSD_WARPS);
-#define SSD_LAUNCH2(NPL, PR) do { if (ssm_bf16()) \
-		ssd_kernel<NPL, PR, bf16><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state, \
+#define SSD_LAUNCH(NPL) do { if (ssm_bf16()) \
+		ssd_kernel<NPL, bf16><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state, \
 			dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g); \
-	else ssd_kernel<NPL, PR, float><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state, \
+	else ssd_kernel<NPL, float><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state, \
 			dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g); } while (0)
-#define SSD_LAUNCH(NPL) do { if (pr == 2) SSD_LAUNCH2(NPL, 2); else SSD_LAUNCH2(NPL, SSD_PR); } while (0)
 	if (g.N <= 32) SSD_LAUNCH(1);
 	else if (g.N <= 64) SSD_LAUNCH(2);
 	else if (g.N <= 128) SSD_LAUNCH(4);
@@ -252,7 +244,6 @@ void cu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *sta
 		exit(1);
 	}
 #undef SSD_LAUNCH
-#undef SSD_LAUNCH2
 	launchCheck();
 }
 
