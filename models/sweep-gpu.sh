@@ -55,6 +55,17 @@ done <<EOF
 $VARIANTS
 EOF
 wait
+# the value accuracy of each variant on the held-out AR problems at 10 pairs
+# (models/value-acc.py: ~0.3 is the no-lookup guess, 1.0 a perfect lookup)
+${PYTHON:-python3} -c 'import gzip, json, sys
+for line in gzip.open(sys.argv[1], "rt"):
+    r = json.loads(line)
+    if r["task"] == "ar" and r["pairs"] == 10:
+        print(line, end="")' "${DATA:-models/data}/heldout.jsonl.gz" >"$W/ar10.jsonl"
+for d in "$W"/*/*/; do
+	[ -f "$d/config.json" ] || continue
+	timeout 60 ${PYTHON:-python3} models/value-acc.py "$d" "$W/ar10.jsonl" 100 >>"$W/value-acc.txt" 2>&1
+done
 for d in "$W"/*/; do
 	n=$(basename "$d")
 	printf '%s\t' "$n"
@@ -63,4 +74,5 @@ for d in "$W"/*/; do
 	echo
 	grep -A3 '^model ' "$W/$n.log" | sed 1d
 done | tee "$OUT/sweep.txt"
+cat "$W/value-acc.txt" | tee -a "$OUT/sweep.txt"
 tar -C "$W" --exclude='*.safetensors' -czf "$OUT/sweep-out.tar.gz" .
