@@ -520,7 +520,8 @@ def main():
     ap.add_argument("--min-steps", type=int, default=200)
     ap.add_argument("--shape", default="", metavar="K=V,...",
                     help="override entries of SHAPE for an experiment, e.g. layers=4,heads=1,kv_heads=1,head_dim=64 "
-                         "(the hybrids' attention layer indices assume 8 layers)")
+                         "(the hybrids' attention layer indices assume 8 layers; with hidden=H the Mamba2 "
+                         "mixer gets 2H/mamba_head_dim heads unless mamba_heads is given)")
     ap.add_argument("--init-std", type=float, default=0.02,
                     help="standard deviation of the initial weights (transformers' initializer_range)")
     ap.add_argument("--loss-on", default="completion", choices=("completion", "all"),
@@ -559,6 +560,14 @@ def main():
         if k not in SHAPE or not v.isdigit() or int(v) <= 0:
             ap.error(f"--shape: {kv!r} is not KEY=POSITIVE_INT with KEY one of {', '.join(SHAPE)}")
         shape[k] = int(v)
+    # the Mamba2 mixer is 2 x hidden wide (mamba_expand=2): unless given, its
+    # head count follows the width, so hidden=128 gives 16 heads of 16
+    if "mamba_heads" not in shape and ("hidden" in shape or "mamba_head_dim" in shape):
+        width = 2 * shape.get("hidden", SHAPE["hidden"])
+        hd = shape.get("mamba_head_dim", SHAPE["mamba_head_dim"])
+        if width % hd:
+            ap.error(f"--shape: the Mamba2 width 2 x hidden = {width} is no multiple of mamba_head_dim {hd}")
+        shape["mamba_heads"] = width // hd
     args.shape = shape
     SHAPE.update(shape)          # the padded length and the placement read it here too
     for m in args.models:
