@@ -12,7 +12,9 @@
 # --deadline DEADLINE --probe-every PROBE OPTIONS` on GPU (its index mod the
 # number of GPUs), all at once.  Everything comes back in $OUT/sweep-out.tar.gz,
 # with the probe curves of every variant side by side in $OUT/sweep.txt
-# (STEP:AR-10%/non-AR-10%, the held-out greedy exact match at 10 pairs).
+# (STEP:AR-10%/non-AR-10%, the held-out greedy exact match at 10 pairs),
+# then each trained model's value accuracy on the 100 held-out AR-10 problems
+# (models/value-acc.py).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 OUT=${OUT:-out}
@@ -64,7 +66,8 @@ for line in gzip.open(sys.argv[1], "rt"):
         print(line, end="")' "${DATA:-models/data}/heldout.jsonl.gz" >"$W/ar10.jsonl"
 for d in "$W"/*/*/; do
 	[ -f "$d/config.json" ] || continue
-	timeout 60 ${PYTHON:-python3} models/value-acc.py "$d" "$W/ar10.jsonl" 100 >>"$W/value-acc.txt" 2>&1
+	timeout 60 ${PYTHON:-python3} models/value-acc.py "$d" "$W/ar10.jsonl" 100 2>&1 |
+		grep -v 'Loading weights\|falling back' >>"$W/value-acc.txt"
 done
 for d in "$W"/*/; do
 	n=$(basename "$d")
@@ -74,5 +77,5 @@ for d in "$W"/*/; do
 	echo
 	grep -A3 '^model ' "$W/$n.log" | sed 1d
 done | tee "$OUT/sweep.txt"
-cat "$W/value-acc.txt" | tee -a "$OUT/sweep.txt"
+[ ! -f "$W/value-acc.txt" ] || tee -a "$OUT/sweep.txt" <"$W/value-acc.txt"
 tar -C "$W" --exclude='*.safetensors' -czf "$OUT/sweep-out.tar.gz" .
