@@ -6,8 +6,9 @@
 #     against the CPU backend), the decode steps with CUDA graphs;
 #  2. bench_ops 1 and bench_step 1 llama, then bench_step 128 llama mil2 with
 #     the defaults;
-#  3. for each VAR=VALUE in KNOBS (none by default; GPU run 10 tried and
-#     dropped TTS_ATTN_PF=1 and TTS_SSD_PR=2, run 9 TTS_SSD_PR=8):
+#  3. for each VAR=VALUE in KNOBS (default "TTS_ATTN_MMA=1": decode attention
+#     on tensor cores; GPU run 10 tried and dropped TTS_ATTN_PF=1 and
+#     TTS_SSD_PR=2, run 9 TTS_SSD_PR=8):
 #     check_ops with it (TTS_CUDA_SYNC=1), then bench_step 128 llama mil2 with
 #     it; it is kept (exported for 4.) when check_ops passed and a step got
 #     at least 1 % faster with no step 1 % slower;
@@ -22,7 +23,7 @@ cd "$(dirname "$0")/.." || exit 2
 OUT=${OUT:-out}
 SYSROOT=${SYSROOT:-.dev/sysroot}
 BUDGET=${BUDGET:-520}
-KNOBS=${KNOBS-}
+KNOBS=${KNOBS-TTS_ATTN_MMA=1}
 T0=$(date +%s)
 L=$OUT/k
 mkdir -p "$L"

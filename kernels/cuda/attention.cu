@@ -395,6 +395,174 @@ attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, c
 	}
 }
 
+/* Decode on tensor cores (TTS_ATTN_MMA=1, on trial; head_dim 128): the same
+ * warp per (row, KV head, split) and the same partial results as
+ * attn_decode_kernel, but the G query heads' scores and outputs come from
+ * mma.sync m16n8k16 (bf16 in, float32 accumulate).  The 16 rows of the A
+ * operand are the G heads (the rest zero); a step takes 16 keys, one KV
+ * block.  Scores: A = q (16 x 16 dims) times B = K^T (16 dims x 8 keys),
+ * eight chunks of dims, two tiles of 8 keys; the dims of a chunk are
+ * permuted (thread t of a quad owns dims 32t .. 32t+31 of a key row, read
+ * as four 16-byte loads), which a dot product does not see as long as q
+ * uses the same permutation.  Outputs: A = p (16 x 16 keys, built from the
+ * score fragments in place) times B = V (16 keys x 8 dims), V staged in
+ * shared memory and read with ldmatrix.trans.  q and p are split into two
+ * bf16 terms (hi + lo), so their rounding error is ~2^-17, as float32 as
+ * the check needs; K and V are bf16 in the cache already. */
+#define MMA_HD 128
+
+__device__ __forceinline__ uint32_t bf16x2_bits(float lo, float hi)
+{
+	__nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+	return *reinterpret_cast<uint32_t *>(&v);
+}
+
+/* x = hi + lo in bf16 pairs: a and b are the pair's two elements */
+__device__ __forceinline__ void split_bf16x2(uint32_t &hi, uint32_t &lo, float a, float b)
+{
+	const float ah = __bfloat162float(__float2bfloat16_rn(a));
+	const float bh = __bfloat162float(__float2bfloat16_rn(b));
+	hi = bf16x2_bits(ah, bh);
+	lo = bf16x2_bits(a - ah, b - bh);
+}
+
+/* (c0, c1) += A * B for row g of the tile: A's rows g (a0, a2) and g+8
+ * (zeros), B (b0, b1).  Rows g+8 of the result are zero and thrown away,
+ * so they take no registers across calls. */
+__device__ __forceinline__ void mma_16816(float &c0, float &c1, uint32_t a0, uint32_t a2,
+					  uint32_t b0, uint32_t b1)
+{
+	float d0, d1;
+	[[maybe_unused]] float d2, d3;          /* rows g+8: zeros */
+	asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+	    "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%10,%11,%12,%13};\n"
+	    : "=f"(d0), "=f"(d1), "=f"(d2), "=f"(d3)
+	    : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1), "f"(c0), "f"(c1), "f"(0.f),
+	      "f"(0.f));
+	c0 = d0, c1 = d1;
+}
+
+template <int G>
+__global__ void __launch_bounds__(128)
+attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
+		const bf16 *vc, const int32_t *seq_of_row, const int32_t *block_table,
+		int max_blocks, const int32_t *pos, int rows, int n_kv, int n_split, int kps,
+		float scale)
+{
+	constexpr int HD = MMA_HD, NC = HD / 16, VROW = HD + 8;   /* padded: no bank conflicts */
+	__shared__ __align__(16) bf16 vs[4][KB][VROW];
+	const int lane = threadIdx.x & 31, wi = threadIdx.x >> 5;
+	const int w = blockIdx.x * (blockDim.x >> 5) + wi;
+	if (w >= rows * n_kv * n_split) return;
+	const int split = w % n_split, kvh = (w / n_split) % n_kv, r = w / n_split / n_kv;
+	const int s = seq_of_row[r], g = lane >> 2, t = lane & 3;
+	const int k0 = split * kps, k1 = min(pos[r] + 1, k0 + kps);
+	const size_t ldq = (size_t)G * n_kv * HD;
+	const int32_t *bt = block_table + (size_t)s * max_blocks;
+
+	/* q of head g (g < G), dims 32t + 4c .. +3 for chunk c, split hi + lo */
+	uint32_t qh[NC][2], ql[NC][2];
+	{
+		const float *qr = q + r * ldq + (size_t)(kvh * G + (g < G ? g : 0)) * HD + 32 * t;
+#pragma unroll
+		for (int c = 0; c < NC; c++) {
+			float x[4];
+#pragma unroll
+			for (int i = 0; i < 4; i++) x[i] = g < G ? qr[4 * c + i] * scale : 0.f;
+			split_bf16x2(qh[c][0], ql[c][0], x[0], x[1]);
+			split_bf16x2(qh[c][1], ql[c][1], x[2], x[3]);
+		}
+	}
+	float o[HD / 8][2];                     /* row g, dims 8n + 2t, +1 */
+#pragma unroll
+	for (int n = 0; n < HD / 8; n++) o[n][0] = o[n][1] = 0.f;
+	float m = -INFINITY, l = 0.f;          /* of row (head) g, the same in the quad */
+	bf16 (*V)[VROW] = vs[wi];
+	const uint32_t vbase = (uint32_t)__cvta_generic_to_shared(&V[0][0]);
+
+	for (int kb = k0; kb < k1; kb += KB) {  /* k0 and kps are multiples of KB */
+		const size_t base = ((size_t)bt[kb / KB] * n_kv + kvh) * KB * HD;
+		uint4 ka[4], kb8[4];            /* keys kb+g and kb+8+g, dims 32t .. 32t+31 */
+		const uint4 *kp = reinterpret_cast<const uint4 *>(kc + base + (size_t)g * HD + 32 * t);
+		const uint4 *kq = reinterpret_cast<const uint4 *>(kc + base + (size_t)(8 + g) * HD + 32 * t);
+#pragma unroll
+		for (int i = 0; i < 4; i++) ka[i] = kp[i], kb8[i] = kq[i];
+		/* V of the 16 keys into shared memory; keys past k1 as zeros, so
+		 * whatever the cache holds there cannot reach the sums */
+#pragma unroll
+		for (int i = 0; i < KB * HD / 8 / 32; i++) {
+			const int idx = lane + 32 * i, row = idx / (HD / 8), col = idx % (HD / 8);
+			uint4 v = make_uint4(0, 0, 0, 0);
+			if (kb + row < k1) v = reinterpret_cast<const uint4 *>(vc + base + (size_t)row * HD)[col];
+			*reinterpret_cast<uint4 *>(&V[row][col * 8]) = v;
+		}
+		float s0[2] = { 0.f, 0.f }, s1[2] = { 0.f, 0.f };
+		const uint32_t *w0 = reinterpret_cast<const uint32_t *>(ka);
+		const uint32_t *w1 = reinterpret_cast<const uint32_t *>(kb8);
+#pragma unroll
+		for (int c = 0; c < NC; c++) {
+			mma_16816(s0[0], s0[1], qh[c][0], qh[c][1], w0[2 * c], w0[2 * c + 1]);
+			mma_16816(s0[0], s0[1], ql[c][0], ql[c][1], w0[2 * c], w0[2 * c + 1]);
+			mma_16816(s1[0], s1[1], qh[c][0], qh[c][1], w1[2 * c], w1[2 * c + 1]);
+			mma_16816(s1[0], s1[1], ql[c][0], ql[c][1], w1[2 * c], w1[2 * c + 1]);
+		}
+		/* row g's scores: keys kb+2t, +1 (s0) and kb+8+2t, +1 (s1) */
+		float sc[4] = { s0[0], s0[1], s1[0], s1[1] };
+#pragma unroll
+		for (int j = 0; j < 4; j++)
+			if (kb + (j >> 1) * 8 + 2 * t + (j & 1) >= k1) sc[j] = -INFINITY;
+		float mx = fmaxf(fmaxf(sc[0], sc[1]), fmaxf(sc[2], sc[3]));
+		mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+		mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+		const float mn = fmaxf(m, mx);  /* finite: key kb is always in range */
+		const float corr = __expf(m - mn);
+		float p[4], ps = 0.f;
+#pragma unroll
+		for (int j = 0; j < 4; j++) {
+			p[j] = sc[j] == -INFINITY ? 0.f : __expf(sc[j] - mn);
+			ps += p[j];
+		}
+		ps += __shfl_xor_sync(0xffffffffu, ps, 1);
+		ps += __shfl_xor_sync(0xffffffffu, ps, 2);
+		l = l * corr + ps;
+		m = mn;
+		uint32_t ph0, pl0, ph2, pl2;    /* the A fragment of p: keys 2t, 2t+1 and 8+2t, 9+2t */
+		split_bf16x2(ph0, pl0, p[0], p[1]);
+		split_bf16x2(ph2, pl2, p[2], p[3]);
+#pragma unroll
+		for (int n = 0; n < HD / 8; n++) o[n][0] *= corr, o[n][1] *= corr;
+		__syncwarp();
+		/* ldmatrix.x4.trans: matrices (keys 0-7 | 8-15) x (dims d0 | d0+8); lane
+		 * L gives row L%8 of matrix L/8 */
+		const int mi = lane >> 3, key = (lane & 7) + (mi & 1) * 8;
+#pragma unroll
+		for (int j = 0; j < HD / 16; j++) {
+			const int dim = 16 * j + (mi >> 1) * 8;
+			uint32_t b0, b1, b2, b3;
+			asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+				     : "=r"(b0), "=r"(b1), "=r"(b2), "=r"(b3)
+				     : "r"(vbase + (uint32_t)((key * VROW + dim) * sizeof(bf16)))
+				     : "memory");
+			mma_16816(o[2 * j][0], o[2 * j][1], ph0, ph2, b0, b1);
+			mma_16816(o[2 * j][0], o[2 * j][1], pl0, pl2, b0, b1);
+			mma_16816(o[2 * j + 1][0], o[2 * j + 1][1], ph0, ph2, b2, b3);
+			mma_16816(o[2 * j + 1][0], o[2 * j + 1][1], pl0, pl2, b2, b3);
+		}
+		__syncwarp();                   /* V is rewritten next step */
+	}
+	if (g >= G) return;
+	const size_t ob = r * ldq + (size_t)(kvh * G + g) * HD + 2 * t;
+#pragma unroll
+	for (int n = 0; n < HD / 8; n++)
+#pragma unroll
+		for (int i = 0; i < 2; i++) {
+			if (n_split == 1) out[ob + 8 * n + i] = o[n][i] / l;
+			else part_o[(size_t)split * rows * ldq + ob + 8 * n + i] = o[n][i];
+		}
+	if (n_split > 1 && t == 0)
+		part_ml[((size_t)split * rows + r) * (G * n_kv) + kvh * G + g] = make_float2(m, l);
+}
+
 static size_t attn_tile_smem(int qt, int G, int hd)
 {
 	return attn_smem(qt, G, hd) + 2 * (size_t)qt * sizeof(int);
@@ -442,6 +610,24 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 	part_reserve(n_split, rows, n_heads, hd);
 	const int warps = rows * n_kv * n_split;
 	const float scale = 1.f / sqrtf((float)hd);
+	static int mma = -1;
+	if (mma < 0) {
+		const char *e = getenv("TTS_ATTN_MMA");
+		mma = e && strcmp(e, "1") == 0;
+	}
+	if (mma && hd == MMA_HD) {
+#define MMA(GG) attn_mma_kernel<GG><<<cdiv(warps, 4), 128, 0, tts_stream>>>(out, part_o, part_ml, q, \
+		(const bf16 *)kc, (const bf16 *)vc, b->seq_of_row, b->block_table, b->max_blocks,   \
+		b->pos, rows, n_kv, n_split, kps, scale)
+		if (G == 1) MMA(1);
+		else if (G == 2) MMA(2);
+		else if (G == 4) MMA(4);
+		else MMA(8);
+#undef MMA
+		launchCheck();
+		attn_merge(out, n_split, rows, n_heads, hd);
+		return 1;
+	}
 #define DEC(GG, DD) attn_decode_kernel<GG, DD><<<cdiv(warps, 4), 128, 0, tts_stream>>>(out, \
 		part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row,           \
 		b->block_table, b->max_blocks, b->pos, rows, n_kv, n_split, kps, scale)

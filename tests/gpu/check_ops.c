@@ -1289,6 +1289,11 @@ main(int argc, char **argv)
 		check_attention_shared("siblings-32", 32, q6, c6, 32, 8, 128, 6);
 		int one[1] = { 1 }, c7[1] = { 3000 };
 		check_attention("batch1-3000", 1, one, c7, 32, 8, 128);
+		/* head_dim 128 with 8, 2 and 1 query heads a KV head (the decode
+		 * kernels have an instance for each) */
+		check_attention("decode-g8", 8, q2, c2, 64, 8, 128);
+		check_attention("decode-g2", 8, q2, c2, 8, 4, 128);
+		check_attention("decode-mha", 8, q2, c2, 4, 4, 128);
 	}
 	if (want("mamba")) {	/* Mamba2: MambaInLlama 8B shape (conv over x B C = 6144 channels,
 		 * read out of in_proj's 10272-wide rows), HF-like awkward */
