@@ -406,7 +406,7 @@ attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, c
  * as four 16-byte loads), which a dot product does not see as long as q
  * uses the same permutation.  Outputs: A = p (16 x 16 keys, built from the
  * score fragments in place) times B = V (16 keys x 8 dims), V staged in
- * shared memory and read with ldmatrix.trans.  q and p are split into two
+ * shared memory by cp.async and read with ldmatrix.trans.  q and p are split into two
  * bf16 terms (hi + lo), so their rounding error is ~2^-17, as float32 as
  * the check needs; K and V are bf16 in the cache already. */
 #define MMA_HD 128
@@ -477,8 +477,7 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 #pragma unroll
 	for (int n = 0; n < HD / 8; n++) o[n][0] = o[n][1] = 0.f;
 	float m = -INFINITY, l = 0.f;          /* of row (head) g, the same in the quad */
-	bf16 (*V)[VROW] = vs[wi];
-	const uint32_t vbase = (uint32_t)__cvta_generic_to_shared(&V[0][0]);
+	const uint32_t vbase = (uint32_t)__cvta_generic_to_shared(&vs[wi][0][0]);
 
 	for (int kb = k0; kb < k1; kb += KB) {  /* k0 and kps are multiples of KB */
 		const size_t base = ((size_t)bt[kb / KB] * n_kv + kvh) * KB * HD;
@@ -487,15 +486,19 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 		const uint4 *kq = reinterpret_cast<const uint4 *>(kc + base + (size_t)(8 + g) * HD + 32 * t);
 #pragma unroll
 		for (int i = 0; i < 4; i++) ka[i] = kp[i], kb8[i] = kq[i];
-		/* V of the 16 keys into shared memory; keys past k1 as zeros, so
-		 * whatever the cache holds there cannot reach the sums */
+		/* V of the 16 keys into shared memory by asynchronous copies (no
+		 * registers; they land while the scores are computed); keys past
+		 * k1 as zeros (a source size of 0), so whatever the cache holds
+		 * there cannot reach the sums */
 #pragma unroll
 		for (int i = 0; i < KB * HD / 8 / 32; i++) {
 			const int idx = lane + 32 * i, row = idx / (HD / 8), col = idx % (HD / 8);
-			uint4 v = make_uint4(0, 0, 0, 0);
-			if (kb + row < k1) v = reinterpret_cast<const uint4 *>(vc + base + (size_t)row * HD)[col];
-			*reinterpret_cast<uint4 *>(&V[row][col * 8]) = v;
+			const bf16 *src = vc + base + (size_t)row * HD + col * 8;
+			const uint32_t dst = vbase + (uint32_t)((row * VROW + col * 8) * sizeof(bf16));
+			asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+				     :: "r"(dst), "l"(src), "r"(kb + row < k1 ? 16 : 0) : "memory");
 		}
+		asm volatile("cp.async.commit_group;\n" ::: "memory");
 		float s0[2] = { 0.f, 0.f }, s1[2] = { 0.f, 0.f };
 		const uint32_t *w0 = reinterpret_cast<const uint32_t *>(ka);
 		const uint32_t *w1 = reinterpret_cast<const uint32_t *>(kb8);
@@ -531,7 +534,8 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 		split_bf16x2(ph2, pl2, p[2], p[3]);
 #pragma unroll
 		for (int n = 0; n < HD / 8; n++) o[n][0] *= corr, o[n][1] *= corr;
-		__syncwarp();
+		asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+		__syncwarp();                   /* every lane's copies of V have landed */
 		/* ldmatrix.x4.trans: matrices (keys 0-7 | 8-15) x (dims d0 | d0+8); lane
 		 * L gives row L%8 of matrix L/8 */
 		const int mi = lane >> 3, key = (lane & 7) + (mi & 1) * 8;
