@@ -450,6 +450,7 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 		float scale)
 {
 	constexpr int HD = MMA_HD, NC = HD / 16, VROW = HD + 8;   /* padded: no bank conflicts */
+	static_assert(KB == 16, "a step is one KV block of 16 keys: two mma tiles of 8");
 	__shared__ __align__(16) bf16 vs[4][KB][VROW];
 	const int lane = threadIdx.x & 31, wi = threadIdx.x >> 5;
 	const int w = blockIdx.x * (blockDim.x >> 5) + wi;
@@ -619,23 +620,13 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 		const char *e = getenv("TTS_ATTN_MMA");
 		mma = e && strcmp(e, "1") == 0;
 	}
-	if (mma && hd == MMA_HD) {
-#define MMA(GG) attn_mma_kernel<GG><<<cdiv(warps, 4), 128, 0, tts_stream>>>(out, part_o, part_ml, q, \
-		(const bf16 *)kc, (const bf16 *)vc, b->seq_of_row, b->block_table, b->max_blocks,   \
-		b->pos, rows, n_kv, n_split, kps, scale)
-		if (G == 1) MMA(1);
-		else if (G == 2) MMA(2);
-		else if (G == 4) MMA(4);
-		else MMA(8);
-#undef MMA
-		launchCheck();
-		attn_merge(out, n_split, rows, n_heads, hd);
-		return 1;
-	}
-#define DEC(GG, DD) attn_decode_kernel<GG, DD><<<cdiv(warps, 4), 128, 0, tts_stream>>>(out, \
-		part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row,           \
-		b->block_table, b->max_blocks, b->pos, rows, n_kv, n_split, kps, scale)
-#define DEC_G(GG) do { if (hd == 64) DEC(GG, 2); else if (hd == 128) DEC(GG, 4); \
+	/* the same launch and partial results for both kernels */
+#define ARGS out, part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row, \
+		b->block_table, b->max_blocks, b->pos, rows, n_kv, n_split, kps, scale
+#define DEC(GG, DD) attn_decode_kernel<GG, DD><<<cdiv(warps, 4), 128, 0, tts_stream>>>(ARGS)
+#define DEC_G(GG) do { if (mma && hd == MMA_HD)                                        \
+			attn_mma_kernel<GG><<<cdiv(warps, 4), 128, 0, tts_stream>>>(ARGS);    \
+		else if (hd == 64) DEC(GG, 2); else if (hd == 128) DEC(GG, 4);          \
 		else DEC(GG, 8); } while (0)
 	if (G == 1) DEC_G(1);
 	else if (G == 2) DEC_G(2);
@@ -643,6 +634,7 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 	else DEC_G(8);
 #undef DEC_G
 #undef DEC
+#undef ARGS
 	launchCheck();
 	attn_merge(out, n_split, rows, n_heads, hd);
 	return 1;
