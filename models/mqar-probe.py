@@ -13,11 +13,14 @@ Usage: python3 models/mqar-probe.py [--layers L] [--hidden H] [--lr LR]
        [--every K] [--device cpu|cuda]
 """
 import argparse
-import importlib.util
 import os
+import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train as tr  # noqa: E402  (models/train.py: make_model, SHAPE)
 
 
 def main():
@@ -34,10 +37,6 @@ def main():
     ap.add_argument("--rope-theta", type=float, default=500000.0)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     a = ap.parse_args()
-    spec = importlib.util.spec_from_file_location(
-        "train", os.path.join(os.path.dirname(os.path.abspath(__file__)), "train.py"))
-    tr = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tr)
     tr.SHAPE.update(layers=a.layers, hidden=a.hidden, intermediate=2 * a.hidden)
     torch.manual_seed(0)
     dev = a.device

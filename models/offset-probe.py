@@ -5,21 +5,19 @@ is the token at t - OFF; train.py's make_model, recipe's optimiser (CPU).
 
 Usage: python3 models/offset-probe.py [OFF [STEPS]]   (default 3, 600)
 """
-import importlib.util
 import os
 import sys
 import time
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train as tr  # noqa: E402  (models/train.py: make_model, SHAPE)
+
 
 def main():
     off = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 600
-    spec = importlib.util.spec_from_file_location(
-        "train", os.path.join(os.path.dirname(os.path.abspath(__file__)), "train.py"))
-    tr = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tr)
     torch.manual_seed(0)
     model = tr.make_model("llama", 1024, 0, 4, 500000.0, 0.02)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, betas=(0.9, 0.95), weight_decay=0.01)
