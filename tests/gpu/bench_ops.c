@@ -5,7 +5,8 @@
  * batch rows, then each op of a decode step at batch B
  * (default 128) and context ~ 200 + 768/2, and the Llama-3-8B decode step
  * they add up to (ops launched back to back, no CUDA graph).
- * Usage: bench_ops [B] */
+ * Usage: bench_ops [B [attn]]   (attn: decode attention alone, at three
+ * contexts, its blocks distinct and shared) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +59,53 @@ gweight(int out, int in)
 	return w;
 }
 
+/* decode attention alone, Llama-3-8B's shape (32 query heads, 8 KV heads of
+ * 128) at batch B: contexts from just past a 200-token prompt to its end
+ * after 768 new tokens, with every sample's blocks distinct and with the
+ * first 208 tokens (13 blocks) shared by all, as after a fork; bw is the
+ * copy bandwidth.  bench_ops B attn prints only these. */
+static void
+attention_sweep(int B, double bw)
+{
+	static const int ctxs[] = { 328, 584, 968 };
+	const int mb = (968 + TTS_KV_BLOCK - 1) / TTS_KV_BLOCK;
+	size_t nh = (size_t)7 * B + (size_t)B * mb;
+	int32_t *hb = calloc(nh, 4), *db = G->alloc(nh * 4);
+	float *q = gfill((size_t)B * 4096, 1), *y = gfill((size_t)B * 4096, 1);
+	float *kv = gfill((size_t)B * 1024, 1);
+	void *kc = G->kv_alloc(B * mb, 8, 128), *vc = G->kv_alloc(B * mb, 8, 128);
+	for (int c = 0; c < 3; c++)
+		for (int sh = 0; sh < 2; sh++) {
+			int ctx = ctxs[c];
+			int32_t *pos = hb + 4 * B, *slot = hb + 5 * B, *bt = hb + 7 * B;
+			for (int i = 0; i < B; i++) {
+				hb[i] = i, hb[B + i] = 1, hb[2 * B + i] = ctx, hb[3 * B + i] = i;
+				pos[i] = ctx - 1, hb[6 * B + i] = i;
+				for (int j = 0; j < mb; j++)
+					bt[(size_t)i * mb + j] = sh && j < 13 ? j : i * mb + j;
+				slot[i] = bt[(size_t)i * mb + (ctx - 1) / TTS_KV_BLOCK] * TTS_KV_BLOCK +
+					  (ctx - 1) % TTS_KV_BLOCK;
+			}
+			G->upload(db, hb, nh * 4);
+			tts_batch bb = { .n_seqs = B, .rows = B, .q_start = db, .q_len = db + B,
+					 .ctx_len = db + 2 * B, .slot = db + 3 * B, .pos = db + 4 * B,
+					 .kv_slot = db + 5 * B, .seq_of_row = db + 6 * B,
+					 .block_table = db + 7 * B, .max_blocks = mb, .max_q_len = 1,
+					 .max_ctx = ctx };
+			G->kv_write(kc, vc, kv, kv, &bb, 8, 128);
+			double t;
+			TIMEIT(t, 20, G->attention(y, q, kc, vc, &bb, 32, 8, 128));
+			double all = 2.0 * B * ctx * 8 * 128 * 2;
+			double dist = sh ? 2.0 * ((double)B * (ctx - 208) + 208) * 8 * 128 * 2 : all;
+			printf("attention     decode B %d ctx %d%s: %.1f us, %.0f GB/s of distinct KV "
+			       "(%.0f%% of copy bandwidth), %.0f GB/s of KV read\n", B, ctx,
+			       sh ? ", 208 shared" : "", t * 1e6, dist / t / 1e9,
+			       100 * dist / t / bw, all / t / 1e9);
+		}
+	G->free(kc), G->free(vc), G->free(db), G->free(q), G->free(y), G->free(kv);
+	free(hb);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -80,6 +128,10 @@ main(int argc, char **argv)
 	printf("copy          %zu MiB d2d: %.3f ms, %.0f GB/s (read + write)\n", cb >> 20, s * 1e3, bw / 1e9);
 	G->free(a);
 	G->free(b);
+	if (argc > 2 && strcmp(argv[2], "attn") == 0) {
+		attention_sweep(B, bw);
+		return 0;
+	}
 
 	/* matmul rate: gate/up shape and the LM head, by rows */
 	tts_w *wf = gweight(14336, 4096);
