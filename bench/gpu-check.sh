@@ -39,13 +39,14 @@ echo "gpu-check: check_ops exit $rc"
 CHECK_ONLY=decode build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-graphs.log" 2>&1
 echo "gpu-check: decode with graphs, exit $?"
 cat "$OUT/check-gpu-graphs.log"
-# the other attention kernels (the tiled one for decode too, and the first
-# one), kept to check against
-[ -n "${QUICK:-}" ] || for k in tiled simple; do
-	TTS_CUDA_ATTN=$k CHECK_ONLY=attention TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
-		>"$OUT/check-gpu-attn-$k.log" 2>&1
-	echo "gpu-check: $k attention kernel, exit $?"
-	grep -v '^kv_' "$OUT/check-gpu-attn-$k.log"
+# the other attention kernels (the tiled one for decode too, the first one,
+# and the warp decode kernel at head_dim 128, where the tensor-core one is
+# the default), kept to check against
+[ -n "${QUICK:-}" ] || for k in TTS_CUDA_ATTN=tiled TTS_CUDA_ATTN=simple TTS_ATTN_MMA=0; do
+	env "$k" CHECK_ONLY=attention TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
+		>"$OUT/check-gpu-attn-${k#*=}.log" 2>&1
+	echo "gpu-check: attention with $k, exit $?"
+	grep -v '^kv_' "$OUT/check-gpu-attn-${k#*=}.log"
 done
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && command -v compute-sanitizer >/dev/null 2>&1 \
 	&& [ -n "${SANITIZE:-}" ]; then

@@ -395,21 +395,29 @@ attn_decode_kernel(float *out, float *part_o, float2 *part_ml, const float *q, c
 	}
 }
 
-/* Decode on tensor cores (TTS_ATTN_MMA=1, on trial; head_dim 128): the same
- * warp per (row, KV head, split) and the same partial results as
- * attn_decode_kernel, but the G query heads' scores and outputs come from
+/* Decode on tensor cores (head_dim 128; TTS_ATTN_MMA=0 sends it to
+ * attn_decode_kernel instead): the same warp per (row, KV head, split) and
+ * the same partial results as attn_decode_kernel, but the G query heads'
+ * scores and outputs come from
  * mma.sync m16n8k16 (bf16 in, float32 accumulate).  The 16 rows of the A
  * operand are the G heads (the rest zero); a step takes 16 keys, one KV
- * block.  Scores: A = q (16 x 16 dims) times B = K^T (16 dims x 8 keys),
- * eight chunks of dims, two tiles of 8 keys; the dims of a chunk are
- * permuted (thread t of a quad owns dims 32t .. 32t+31 of a key row, read
- * as four 16-byte loads), which a dot product does not see as long as q
- * uses the same permutation.  Outputs: A = p (16 x 16 keys, built from the
- * score fragments in place) times B = V (16 keys x 8 dims), V staged in
- * shared memory by cp.async and read with ldmatrix.trans.  q and p are split into two
- * bf16 terms (hi + lo), so their rounding error is ~2^-17, as float32 as
- * the check needs; K and V are bf16 in the cache already. */
+ * block.  K and V of a block are staged in the warp's shared memory by
+ * cp.async (keys past the context zero-filled) and read with ldmatrix:
+ * scores = q (16 x 16 dims) times K^T (16 dims x 8 keys), eight chunks of
+ * dims, two tiles of 8 keys; outputs = p (16 x 16 keys, built from the
+ * score fragments in place) times V (16 keys x 8 dims, ldmatrix.trans).
+ * MMA_ST stages: the copies of blocks j+1 .. j+MMA_ST-1 are in flight
+ * while block j is computed.  On the H200 (GPU run 13, bench_ops 128 attn)
+ * two stages took decode attention at batch 128 and contexts 584 / 968,
+ * the first 208 tokens shared, from 111 / 187 us (the warp kernel) to
+ * 84 / 130; one stage (load, wait, compute) to 95 / 147; three stages were
+ * no better than two.
+ * q and p are split into two bf16 terms (hi + lo), so their rounding error
+ * is ~2^-17, as float32 as the check needs; K and V are bf16 already. */
 #define MMA_HD 128
+#define MMA_ROW (MMA_HD + 8)            /* bf16 a staged row: padded, no bank conflicts */
+#define MMA_STAGE (2 * KB * MMA_ROW)    /* bf16 a stage: K then V */
+#define MMA_ST 2                        /* stages a warp */
 
 __device__ __forceinline__ uint32_t bf16x2_bits(float lo, float hi)
 {
@@ -442,6 +450,42 @@ __device__ __forceinline__ void mma_16816(float &c0, float &c1, uint32_t a0, uin
 	c0 = d0, c1 = d1;
 }
 
+/* four 8x8 bf16 matrices from shared memory; lane L gives row L%8 of matrix L/8 */
+template <bool TRANS>
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&b)[4], uint32_t addr)
+{
+	if (TRANS)
+		asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+			     : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3]) : "r"(addr) : "memory");
+	else
+		asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+			     : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3]) : "r"(addr) : "memory");
+}
+
+/* start copying K and V of the block holding key kb (a multiple of KB) into
+ * the stage at shared address st, keys from k1 on as zeros (a source size
+ * of 0), so whatever the cache holds there cannot reach the sums; nothing
+ * when kb is past the context (its block may not exist) */
+__device__ __forceinline__ void mma_stage_in(uint32_t st, const bf16 *kc, const bf16 *vc,
+					     const int32_t *bt, int kb, int k1, int n_kv, int kvh,
+					     int lane)
+{
+	if (kb >= k1) return;
+	const size_t base = ((size_t)bt[kb / KB] * n_kv + kvh) * KB * MMA_HD;
+#pragma unroll
+	for (int i = 0; i < KB * MMA_HD / 8 / 32; i++) {
+		const int idx = lane + 32 * i, row = idx / (MMA_HD / 8), col = idx % (MMA_HD / 8);
+		const size_t src = base + (size_t)row * MMA_HD + col * 8;
+		const uint32_t dst = st + (uint32_t)((row * MMA_ROW + col * 8) * sizeof(bf16));
+		const int n = kb + row < k1 ? 16 : 0;
+		asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+			     :: "r"(dst), "l"(kc + src), "r"(n) : "memory");
+		asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+			     :: "r"(dst + (uint32_t)(KB * MMA_ROW * sizeof(bf16))), "l"(vc + src),
+			     "r"(n) : "memory");
+	}
+}
+
 template <int G>
 __global__ void __launch_bounds__(128)
 attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
@@ -449,9 +493,9 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 		int max_blocks, const int32_t *pos, int rows, int n_kv, int n_split, int kps,
 		float scale)
 {
-	constexpr int HD = MMA_HD, NC = HD / 16, VROW = HD + 8;   /* padded: no bank conflicts */
+	constexpr int HD = MMA_HD, NC = HD / 16, ST = MMA_ST;
 	static_assert(KB == 16, "a step is one KV block of 16 keys: two mma tiles of 8");
-	__shared__ __align__(16) bf16 vs[4][KB][VROW];
+	extern __shared__ __align__(16) bf16 mma_smem[];    /* [warp][ST][K | V][KB][MMA_ROW] */
 	const int lane = threadIdx.x & 31, wi = threadIdx.x >> 5;
 	const int w = blockIdx.x * (blockDim.x >> 5) + wi;
 	if (w >= rows * n_kv * n_split) return;
@@ -460,16 +504,26 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 	const int k0 = split * kps, k1 = min(pos[r] + 1, k0 + kps);
 	const size_t ldq = (size_t)G * n_kv * HD;
 	const int32_t *bt = block_table + (size_t)s * max_blocks;
+	const uint32_t smem = (uint32_t)__cvta_generic_to_shared(mma_smem + (size_t)wi * ST * MMA_STAGE);
+	constexpr uint32_t STAGE_B = MMA_STAGE * sizeof(bf16), V_B = KB * MMA_ROW * sizeof(bf16);
 
-	/* q of head g (g < G), dims 32t + 4c .. +3 for chunk c, split hi + lo */
+	/* the first ST-1 blocks' copies go out before anything else */
+#pragma unroll
+	for (int i = 0; i < ST - 1; i++) {
+		mma_stage_in(smem + i * STAGE_B, kc, vc, bt, k0 + i * KB, k1, n_kv, kvh, lane);
+		asm volatile("cp.async.commit_group;\n" ::: "memory");
+	}
+	/* q of head g (g < G): the A fragment of chunk c is dims 16c+2t, +1
+	 * (a0) and 16c+8+2t, +1 (a2), split hi + lo */
 	uint32_t qh[NC][2], ql[NC][2];
 	{
-		const float *qr = q + r * ldq + (size_t)(kvh * G + (g < G ? g : 0)) * HD + 32 * t;
+		const float *qr = q + r * ldq + (size_t)(kvh * G + (g < G ? g : 0)) * HD + 2 * t;
 #pragma unroll
 		for (int c = 0; c < NC; c++) {
 			float x[4];
 #pragma unroll
-			for (int i = 0; i < 4; i++) x[i] = g < G ? qr[4 * c + i] * scale : 0.f;
+			for (int i = 0; i < 4; i++)
+				x[i] = g < G ? qr[16 * c + (i >> 1) * 8 + (i & 1)] * scale : 0.f;
 			split_bf16x2(qh[c][0], ql[c][0], x[0], x[1]);
 			split_bf16x2(qh[c][1], ql[c][1], x[2], x[3]);
 		}
@@ -478,37 +532,32 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 #pragma unroll
 	for (int n = 0; n < HD / 8; n++) o[n][0] = o[n][1] = 0.f;
 	float m = -INFINITY, l = 0.f;          /* of row (head) g, the same in the quad */
-	const uint32_t vbase = (uint32_t)__cvta_generic_to_shared(&vs[wi][0][0]);
+	/* ldmatrix addresses: lane L gives row L%8 of matrix mi = L/8; for K
+	 * (B of the scores, not transposed) the matrices are (keys 0-7 | 8-15,
+	 * by mi/2) x (dims +0 | +8, by mi%2), for V (transposed) (keys by mi%2)
+	 * x (dims by mi/2) */
+	const int mi = lane >> 3;
+	const uint32_t koff = (uint32_t)((((lane & 7) + (mi >> 1) * 8) * MMA_ROW + (mi & 1) * 8) *
+					 sizeof(bf16));
+	const uint32_t voff = V_B + (uint32_t)((((lane & 7) + (mi & 1) * 8) * MMA_ROW + (mi >> 1) * 8) *
+					       sizeof(bf16));
 
-	for (int kb = k0; kb < k1; kb += KB) {  /* k0 and kps are multiples of KB */
-		const size_t base = ((size_t)bt[kb / KB] * n_kv + kvh) * KB * HD;
-		uint4 ka[4], kb8[4];            /* keys kb+g and kb+8+g, dims 32t .. 32t+31 */
-		const uint4 *kp = reinterpret_cast<const uint4 *>(kc + base + (size_t)g * HD + 32 * t);
-		const uint4 *kq = reinterpret_cast<const uint4 *>(kc + base + (size_t)(8 + g) * HD + 32 * t);
-#pragma unroll
-		for (int i = 0; i < 4; i++) ka[i] = kp[i], kb8[i] = kq[i];
-		/* V of the 16 keys into shared memory by asynchronous copies (no
-		 * registers; they land while the scores are computed); keys past
-		 * k1 as zeros (a source size of 0), so whatever the cache holds
-		 * there cannot reach the sums */
-#pragma unroll
-		for (int i = 0; i < KB * HD / 8 / 32; i++) {
-			const int idx = lane + 32 * i, row = idx / (HD / 8), col = idx % (HD / 8);
-			const bf16 *src = vc + base + (size_t)row * HD + col * 8;
-			const uint32_t dst = vbase + (uint32_t)((row * VROW + col * 8) * sizeof(bf16));
-			asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
-				     :: "r"(dst), "l"(src), "r"(kb + row < k1 ? 16 : 0) : "memory");
-		}
+	for (int kb = k0, it = 0; kb < k1; kb += KB, it++) {  /* k0 and kps are multiples of KB */
+		mma_stage_in(smem + ((it + ST - 1) % ST) * STAGE_B, kc, vc, bt, kb + (ST - 1) * KB, k1,
+			     n_kv, kvh, lane);
 		asm volatile("cp.async.commit_group;\n" ::: "memory");
+		asm volatile("cp.async.wait_group %0;\n" :: "n"(ST - 1) : "memory");
+		__syncwarp();                   /* every lane's copies of block it have landed */
+		const uint32_t st = smem + (it % ST) * STAGE_B;
 		float s0[2] = { 0.f, 0.f }, s1[2] = { 0.f, 0.f };
-		const uint32_t *w0 = reinterpret_cast<const uint32_t *>(ka);
-		const uint32_t *w1 = reinterpret_cast<const uint32_t *>(kb8);
 #pragma unroll
 		for (int c = 0; c < NC; c++) {
-			mma_16816(s0[0], s0[1], qh[c][0], qh[c][1], w0[2 * c], w0[2 * c + 1]);
-			mma_16816(s0[0], s0[1], ql[c][0], ql[c][1], w0[2 * c], w0[2 * c + 1]);
-			mma_16816(s1[0], s1[1], qh[c][0], qh[c][1], w1[2 * c], w1[2 * c + 1]);
-			mma_16816(s1[0], s1[1], ql[c][0], ql[c][1], w1[2 * c], w1[2 * c + 1]);
+			uint32_t b[4];          /* keys 0-7: b[0], b[1]; keys 8-15: b[2], b[3] */
+			ldmatrix_x4<false>(b, st + koff + 16 * c * sizeof(bf16));
+			mma_16816(s0[0], s0[1], qh[c][0], qh[c][1], b[0], b[1]);
+			mma_16816(s0[0], s0[1], ql[c][0], ql[c][1], b[0], b[1]);
+			mma_16816(s1[0], s1[1], qh[c][0], qh[c][1], b[2], b[3]);
+			mma_16816(s1[0], s1[1], ql[c][0], ql[c][1], b[2], b[3]);
 		}
 		/* row g's scores: keys kb+2t, +1 (s0) and kb+8+2t, +1 (s1) */
 		float sc[4] = { s0[0], s0[1], s1[0], s1[1] };
@@ -534,27 +583,19 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 		split_bf16x2(ph0, pl0, p[0], p[1]);
 		split_bf16x2(ph2, pl2, p[2], p[3]);
 #pragma unroll
-		for (int n = 0; n < HD / 8; n++) o[n][0] *= corr, o[n][1] *= corr;
-		asm volatile("cp.async.wait_group 0;\n" ::: "memory");
-		__syncwarp();                   /* every lane's copies of V have landed */
-		/* ldmatrix.x4.trans: matrices (keys 0-7 | 8-15) x (dims d0 | d0+8); lane
-		 * L gives row L%8 of matrix L/8 */
-		const int mi = lane >> 3, key = (lane & 7) + (mi & 1) * 8;
-#pragma unroll
 		for (int j = 0; j < HD / 16; j++) {
-			const int dim = 16 * j + (mi >> 1) * 8;
-			uint32_t b0, b1, b2, b3;
-			asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-				     : "=r"(b0), "=r"(b1), "=r"(b2), "=r"(b3)
-				     : "r"(vbase + (uint32_t)((key * VROW + dim) * sizeof(bf16)))
-				     : "memory");
-			mma_16816(o[2 * j][0], o[2 * j][1], ph0, ph2, b0, b1);
-			mma_16816(o[2 * j][0], o[2 * j][1], pl0, pl2, b0, b1);
-			mma_16816(o[2 * j + 1][0], o[2 * j + 1][1], ph0, ph2, b2, b3);
-			mma_16816(o[2 * j + 1][0], o[2 * j + 1][1], pl0, pl2, b2, b3);
+			uint32_t b[4];          /* dims 16j..+7: b[0], b[1]; 16j+8..+15: b[2], b[3] */
+			ldmatrix_x4<true>(b, st + voff + 16 * j * sizeof(bf16));
+			o[2 * j][0] *= corr, o[2 * j][1] *= corr;
+			o[2 * j + 1][0] *= corr, o[2 * j + 1][1] *= corr;
+			mma_16816(o[2 * j][0], o[2 * j][1], ph0, ph2, b[0], b[1]);
+			mma_16816(o[2 * j][0], o[2 * j][1], pl0, pl2, b[0], b[1]);
+			mma_16816(o[2 * j + 1][0], o[2 * j + 1][1], ph0, ph2, b[2], b[3]);
+			mma_16816(o[2 * j + 1][0], o[2 * j + 1][1], pl0, pl2, b[2], b[3]);
 		}
-		__syncwarp();                   /* V is rewritten next step */
+		__syncwarp();                   /* the stage is refilled ST-1 steps on */
 	}
+	asm volatile("cp.async.wait_group 0;\n" ::: "memory");
 	if (g >= G) return;
 	const size_t ob = r * ldq + (size_t)(kvh * G + g) * HD + 2 * t;
 #pragma unroll
@@ -566,6 +607,24 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 		}
 	if (n_split > 1 && t == 0)
 		part_ml[((size_t)split * rows + r) * (G * n_kv) + kvh * G + g] = make_float2(m, l);
+}
+
+/* launch attn_mma_kernel<G>: 4 warps a block, each its MMA_ST stages */
+template <int G>
+static void mma_launch(int warps, float *out, float *po, float2 *pml, const float *q,
+		       const bf16 *kc, const bf16 *vc, const int32_t *sor, const int32_t *bt,
+		       int max_blocks, const int32_t *pos, int rows, int n_kv, int n_split, int kps,
+		       float scale)
+{
+	const int smem = 4 * MMA_ST * MMA_STAGE * (int)sizeof(bf16);
+	static bool attr;
+	if (!attr) {
+		cudaCheck(cudaFuncSetAttribute(attn_mma_kernel<G>,
+					       cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+		attr = true;
+	}
+	attn_mma_kernel<G><<<cdiv(warps, 4), 128, smem, tts_stream>>>(
+		out, po, pml, q, kc, vc, sor, bt, max_blocks, pos, rows, n_kv, n_split, kps, scale);
 }
 
 static size_t attn_tile_smem(int qt, int G, int hd)
@@ -598,7 +657,8 @@ static void attn_merge(float *out, int n_split, int rows, int n_heads, int hd)
 	launchCheck();
 }
 
-/* the warp decode kernel, when G and head_dim have an instance; 0 if not */
+/* decode attention by a decode kernel (tensor cores for head_dim 128, else
+ * the warp kernel), when G and head_dim have an instance; 0 if not */
 static int attention_decode(float *out, const float *q, const void *kc, const void *vc,
 			    const tts_batch *b, int n_heads, int n_kv, int hd)
 {
@@ -615,17 +675,16 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 	part_reserve(n_split, rows, n_heads, hd);
 	const int warps = rows * n_kv * n_split;
 	const float scale = 1.f / sqrtf((float)hd);
-	static int mma = -1;
+	static int mma = -1;     /* the tensor-core kernel for head_dim 128 */
 	if (mma < 0) {
 		const char *e = getenv("TTS_ATTN_MMA");
-		mma = e && strcmp(e, "1") == 0;
+		mma = !(e && strcmp(e, "0") == 0);
 	}
 	/* the same launch and partial results for both kernels */
 #define ARGS out, part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row, \
 		b->block_table, b->max_blocks, b->pos, rows, n_kv, n_split, kps, scale
 #define DEC(GG, DD) attn_decode_kernel<GG, DD><<<cdiv(warps, 4), 128, 0, tts_stream>>>(ARGS)
-#define DEC_G(GG) do { if (mma && hd == MMA_HD)                                        \
-			attn_mma_kernel<GG><<<cdiv(warps, 4), 128, 0, tts_stream>>>(ARGS);    \
+#define DEC_G(GG) do { if (mma && hd == MMA_HD) mma_launch<GG>(warps, ARGS);           \
 		else if (hd == 64) DEC(GG, 2); else if (hd == 128) DEC(GG, 4);          \
 		else DEC(GG, 8); } while (0)
 	if (G == 1) DEC_G(1);
@@ -670,8 +729,8 @@ static void attention_tiled(float *out, const float *q, const void *kc, const vo
 	attn_merge(out, n_split, b->rows, n_heads, head_dim);
 }
 
-/* Decode steps go to the warp kernel, the rest (prefill, odd shapes) to the
- * tiled one.  TTS_CUDA_ATTN=tiled forces the tiled kernel and
+/* Decode steps go to the decode kernels (attention_decode), the rest
+ * (prefill, odd shapes) to the tiled one.  TTS_CUDA_ATTN=tiled forces the tiled kernel and
  * TTS_CUDA_ATTN=simple the first kernel (one sequence a block, no
  * sharing, no split), kept as second implementations to check against. */
 void cu_attention(float *out, const float *q, const void *kc, const void *vc,
