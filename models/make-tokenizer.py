@@ -9,8 +9,13 @@ synthetic tasks, repeated so that every listed word becomes one token with a
 leading space ("Ġapple").  Those whole-word tokens are the keys that
 `tts-synth-ar --vocab models/tokenizer.json` draws.
 
+--kv-tokens (an experiment, models/README.md): a value of the list and the
+colon before it are one token (": 5": the Split regex takes ": ?\\p{N}" first),
+and the corpus recalls values as "key: 5" too, so in "List: boat: 5, ..." and
+"Recall boat: 5" every value token directly follows its key.
+
 Deterministic: same script, same tokenizers version -> same file.
-Usage: python3 models/make-tokenizer.py [OUT]   (default models/tokenizer.json)
+Usage: python3 models/make-tokenizer.py [--kv-tokens] [OUT]   (default models/tokenizer.json)
 """
 import random
 import sys
@@ -56,7 +61,10 @@ PHRASES = [
 ]
 
 
-def corpus(rng):
+KV_SPLIT = r": ?\p{N}|" + LLAMA3_SPLIT
+
+
+def corpus(rng, kv_tokens=False):
     """Text in the shape of tts-synth-ar's questions and the models' answers."""
     nums = [str(i) for i in range(0, 1000)]
     for _ in range(40):
@@ -69,25 +77,29 @@ def corpus(rng):
             yield (f"List: {kv}.\nWhat is {chunk[0]} + {chunk[1]} + {chunk[2]}? "
                    f"Put the final answer in \\boxed{{}}.\n")
             yield f"What is {a} + {b} + {c}? Put the final answer in \\boxed{{}}.\n"
-            yield (f"Recall {chunk[0]}={a}, {chunk[1]}={b}, {chunk[2]}={c}. "
+            eq = ": " if kv_tokens else "="
+            yield (f"Recall {chunk[0]}{eq}{a}, {chunk[1]}{eq}{b}, {chunk[2]}{eq}{c}. "
                    f"{a}+{b}={a + b}. {a + b}+{c}={a + b + c}. \\boxed{{{a + b + c}}}\n")
         yield "\n".join(PHRASES) + "\n"
         yield " ".join(rng.choice(nums) for _ in range(200)) + "\n"
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "models/tokenizer.json"
+    args = sys.argv[1:]
+    kv_tokens = "--kv-tokens" in args
+    args = [a for a in args if a != "--kv-tokens"]
+    out = args[0] if args else "models/tokenizer.json"
     rng = random.Random(20251130)
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(LLAMA3_SPLIT), behavior="isolated", invert=False),
+        pre_tokenizers.Split(Regex(KV_SPLIT if kv_tokens else LLAMA3_SPLIT), behavior="isolated", invert=False),
         pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False),
     ])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=VOCAB, min_frequency=2, special_tokens=SPECIAL,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False)
-    tok.train_from_iterator(corpus(rng), trainer=trainer)
+    tok.train_from_iterator(corpus(rng, kv_tokens), trainer=trainer)
     bos = tok.token_to_id("<|begin_of_text|>")
     tok.post_processor = processors.Sequence([
         processors.ByteLevel(trim_offsets=False),
@@ -99,6 +111,9 @@ def main():
     whole = [w for w in set(WORDS) if tok.token_to_id("\u0120" + w) is not None]
     print(f"{out}: vocab {tok.get_vocab_size()}, {len(whole)}/{len(set(WORDS))} listed words "
           f"are single tokens", file=sys.stderr)
+    if kv_tokens:
+        vt = [d for d in "123456789" if tok.token_to_id(":\u0120" + d) is not None]
+        print(f"{out}: {len(vt)}/9 values ': N' are single tokens", file=sys.stderr)
 
 
 if __name__ == "__main__":
