@@ -5,8 +5,8 @@
  * batch rows, then each op of a decode step at batch B
  * (default 128) and context ~ 200 + 768/2, and the Llama-3-8B decode step
  * they add up to (ops launched back to back, no CUDA graph).
- * Usage: bench_ops [B [attn]]   (attn: decode attention alone, at three
- * contexts, its blocks distinct and shared) */
+ * Usage: bench_ops [B [attn|proj]]   (attn: decode attention alone, at three
+ * contexts, its blocks distinct and shared; proj: the four projections) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,6 +106,27 @@ attention_sweep(int B, double bw)
 	free(hb);
 }
 
+/* Llama-3-8B's four projections of a layer alone at batch B (bench_ops B
+ * proj; for a profiler: each is launched 2 + 20 times, in this order) */
+static void
+projections(int B)
+{
+	static const int shape[4][2] = { { 6144, 4096 }, { 4096, 4096 }, { 28672, 4096 },
+					 { 4096, 14336 } };
+	static const char *name[4] = { "qkv", "o", "gate+up", "down" };
+	float *x = gfill((size_t)B * 14336, 1), *y = gfill((size_t)B * 28672, 1);
+	for (int i = 0; i < 4; i++) {
+		tts_w *w = gweight(shape[i][0], shape[i][1]);
+		double t;
+		TIMEIT(t, 20, G->matmul(y, w, x, B));
+		double by = 2.0 * shape[i][0] * shape[i][1];
+		printf("projection    %-8s %5dx%-5d rows %d: %7.1f us  %6.0f GB/s weights\n", name[i],
+		       shape[i][0], shape[i][1], B, t * 1e6, by / t / 1e9);
+		G->weight_free(w);
+	}
+	G->free(x), G->free(y);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -130,6 +151,10 @@ main(int argc, char **argv)
 	G->free(b);
 	if (argc > 2 && strcmp(argv[2], "attn") == 0) {
 		attention_sweep(B, bw);
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[2], "proj") == 0) {
+		projections(B);
 		return 0;
 	}
 
