@@ -18,7 +18,7 @@ tokens, values 1..9, the loss on the recalled values only.
 
 Usage: python3 models/mqar-probe.py [--layers L] [--hidden H] [--lr LR]
        [--batch B] [--steps N] [--seconds S] [--pairs P] [--queries Q]
-       [--every K] [--device cpu|cuda] [--format mqar|kv|kv-question --tokenizer T]
+       [--every K] [--device cpu|cuda] [--seed S] [--format mqar|kv|kv-question --tokenizer T]
 """
 import argparse
 import os
@@ -44,18 +44,19 @@ def main():
     ap.add_argument("--every", type=int, default=500)
     ap.add_argument("--rope-theta", type=float, default=500000.0)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--seed", type=int, default=0, help="the weights' seed; the data's is seed + 1")
     ap.add_argument("--format", default="mqar", choices=("mqar", "kv", "kv-question"))
     ap.add_argument("--tokenizer", default=None, help="a --kv-tokens tokenizer.json (kv formats)")
     a = ap.parse_args()
     if a.format != "mqar" and not a.tokenizer:
         ap.error(f"--format {a.format} needs --tokenizer (models/make-tokenizer.py --kv-tokens T)")
     tr.SHAPE.update(layers=a.layers, hidden=a.hidden, intermediate=2 * a.hidden)
-    torch.manual_seed(0)
+    torch.manual_seed(a.seed)
     dev = a.device
     model = tr.make_model("llama", 1024, 0, 4, a.rope_theta, 0.02).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.01)
     g = torch.Generator(device=dev)
-    g.manual_seed(1)
+    g.manual_seed(a.seed + 1)
     P, Q = a.pairs, a.queries
 
     def batch(B):
@@ -88,7 +89,7 @@ def main():
                 pred = model(input_ids=x).logits[:, :-1].argmax(-1)
             tgt = lab[:, 1:]
             acc = (pred == tgt)[tgt >= 0].float().mean().item()
-            print(f"{a.format} layers {a.layers} hidden {a.hidden} lr {a.lr:g} batch {a.batch} "
+            print(f"{a.format} seed {a.seed} layers {a.layers} hidden {a.hidden} lr {a.lr:g} batch {a.batch} "
                   f"step {step} ({step * a.batch} sequences): loss {loss.item():.3f}, "
                   f"accuracy {acc:.3f} ({time.time() - t0:.0f} s)", flush=True)
         if done:
@@ -106,7 +107,7 @@ def task_batches(a, dev):
     rec = vocab.get("Recall")
     if None in vals or rec is None or len(keys) < a.pairs:
         sys.exit(f"{a.tokenizer}: not a --kv-tokens tokenizer (no ': N' value tokens or 'Recall')")
-    rng = random.Random(1)
+    rng = random.Random(a.seed + 1)
 
     def text():
         ks = rng.sample(keys, a.pairs)
