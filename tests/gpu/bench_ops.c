@@ -59,6 +59,36 @@ gweight(int out, int in)
 	return w;
 }
 
+/* a decode batch in host memory hb (7 B + B mb ints, laid out as
+ * decode_batch's tts_batch points into it): B sequences of one new token at
+ * context ctx, mb blocks a sequence laid out one sequence after another,
+ * the first `shared` blocks of every sequence those of sequence 0 (the
+ * samples of one prompt after a fork) */
+static void
+decode_batch_fill(int32_t *hb, int B, int ctx, int mb, int shared)
+{
+	int32_t *pos = hb + 4 * B, *kv = hb + 5 * B, *bt = hb + 7 * B;
+	for (int i = 0; i < B; i++) {
+		hb[i] = i, hb[B + i] = 1, hb[2 * B + i] = ctx, hb[3 * B + i] = i;
+		pos[i] = ctx - 1, hb[6 * B + i] = i;
+		for (int j = 0; j < mb; j++)
+			bt[(size_t)i * mb + j] = j < shared ? j : i * mb + j;
+		kv[i] = bt[(size_t)i * mb + (ctx - 1) / TTS_KV_BLOCK] * TTS_KV_BLOCK +
+			(ctx - 1) % TTS_KV_BLOCK;
+	}
+}
+
+/* the tts_batch over db, the device copy of decode_batch_fill's arrays */
+static tts_batch
+decode_batch(int32_t *db, int B, int ctx, int mb)
+{
+	return (tts_batch){ .n_seqs = B, .rows = B, .q_start = db, .q_len = db + B,
+			    .ctx_len = db + 2 * B, .slot = db + 3 * B, .pos = db + 4 * B,
+			    .kv_slot = db + 5 * B, .seq_of_row = db + 6 * B,
+			    .block_table = db + 7 * B, .max_blocks = mb, .max_q_len = 1,
+			    .max_ctx = ctx };
+}
+
 /* decode attention alone, Llama-3-8B's shape (32 query heads, 8 KV heads of
  * 128) at batch B: contexts from just past a 200-token prompt to its end
  * after 768 new tokens, with every sample's blocks distinct and with the
@@ -77,21 +107,9 @@ attention_sweep(int B, double bw)
 	for (int c = 0; c < 3; c++)
 		for (int sh = 0; sh < 2; sh++) {
 			int ctx = ctxs[c];
-			int32_t *pos = hb + 4 * B, *slot = hb + 5 * B, *bt = hb + 7 * B;
-			for (int i = 0; i < B; i++) {
-				hb[i] = i, hb[B + i] = 1, hb[2 * B + i] = ctx, hb[3 * B + i] = i;
-				pos[i] = ctx - 1, hb[6 * B + i] = i;
-				for (int j = 0; j < mb; j++)
-					bt[(size_t)i * mb + j] = sh && j < 13 ? j : i * mb + j;
-				slot[i] = bt[(size_t)i * mb + (ctx - 1) / TTS_KV_BLOCK] * TTS_KV_BLOCK +
-					  (ctx - 1) % TTS_KV_BLOCK;
-			}
+			decode_batch_fill(hb, B, ctx, mb, sh ? 13 : 0);
 			G->upload(db, hb, nh * 4);
-			tts_batch bb = { .n_seqs = B, .rows = B, .q_start = db, .q_len = db + B,
-					 .ctx_len = db + 2 * B, .slot = db + 3 * B, .pos = db + 4 * B,
-					 .kv_slot = db + 5 * B, .seq_of_row = db + 6 * B,
-					 .block_table = db + 7 * B, .max_blocks = mb, .max_q_len = 1,
-					 .max_ctx = ctx };
+			tts_batch bb = decode_batch(db, B, ctx, mb);
 			G->kv_write(kc, vc, kv, kv, &bb, 8, 128);
 			double t;
 			TIMEIT(t, 20, G->attention(y, q, kc, vc, &bb, 32, 8, 128));
@@ -197,21 +215,11 @@ main(int argc, char **argv)
 	/* batch: B sequences of one token, context ctx, blocks laid out per sequence */
 	int ctx = 200 + 384, mb = (ctx + TTS_KV_BLOCK - 1) / TTS_KV_BLOCK;
 	int nblk = B * mb;
-	int32_t *hb = calloc((size_t)7 * B + (size_t)B * mb, 4);
-	int32_t *qs = hb, *ql = hb + B, *cl = hb + 2 * B, *sl = hb + 3 * B, *pos = hb + 4 * B;
-	int32_t *kv = hb + 5 * B, *sor = hb + 6 * B, *bt = hb + 7 * B;
-	for (int i = 0; i < B; i++) {
-		qs[i] = i, ql[i] = 1, cl[i] = ctx, sl[i] = i, pos[i] = ctx - 1, sor[i] = i;
-		for (int j = 0; j < mb; j++)
-			bt[(size_t)i * mb + j] = i * mb + j;
-		kv[i] = bt[(size_t)i * mb + (ctx - 1) / TTS_KV_BLOCK] * TTS_KV_BLOCK + (ctx - 1) % TTS_KV_BLOCK;
-	}
-	int32_t *db = G->alloc(((size_t)7 * B + (size_t)B * mb) * 4);
-	G->upload(db, hb, ((size_t)7 * B + (size_t)B * mb) * 4);
-	tts_batch bb = { .n_seqs = B, .rows = B, .q_start = db, .q_len = db + B, .ctx_len = db + 2 * B,
-			 .slot = db + 3 * B, .pos = db + 4 * B, .kv_slot = db + 5 * B,
-			 .seq_of_row = db + 6 * B, .block_table = db + 7 * B, .max_blocks = mb,
-			 .max_q_len = 1, .max_ctx = ctx };
+	size_t nh = (size_t)7 * B + (size_t)B * mb;
+	int32_t *hb = calloc(nh, 4), *db = G->alloc(nh * 4);
+	decode_batch_fill(hb, B, ctx, mb, 0);
+	G->upload(db, hb, nh * 4);
+	tts_batch bb = decode_batch(db, B, ctx, mb);
 	float *inv = gfill(64, 0.01f);
 	TIMEIT(t_rope, 50, G->rope(x, bb.pos, B, 40, 128, 128, inv));
 	TIMEIT(t_split, 50, G->split_rope(y, y + (size_t)B * 4096, y + (size_t)B * 5120, x, bb.pos,
@@ -223,10 +231,8 @@ main(int argc, char **argv)
 	printf("attention     decode B %d ctx %d: %.1f us, %.0f GB/s of KV\n", B, ctx, t_att * 1e6,
 	       kvbytes / t_att / 1e9);
 	/* the same with the samples of one 208-token prompt: 13 shared blocks */
-	for (int i = 1; i < B; i++)
-		for (int j = 0; j < 13; j++)
-			bt[(size_t)i * mb + j] = bt[j];
-	G->upload(db, hb, ((size_t)7 * B + (size_t)B * mb) * 4);
+	decode_batch_fill(hb, B, ctx, mb, 13);
+	G->upload(db, hb, nh * 4);
 	double t_att_sh;
 	TIMEIT(t_att_sh, 20, G->attention(y, x, kc, vc, &bb, 32, 8, 128));
 	double kv_sh = 2.0 * ((double)B * (ctx - 208) + 208) * 8 * 128 * 2;
