@@ -48,7 +48,8 @@ timeout -k 5 60 $B/bench_ops 128 attn >"$L/attn-default.log" 2>&1
 say "bench_ops 128 attn (defaults): exit $?"
 grep -E '^copy|^attention' "$L/attn-default.log" | tee -a "$OUT/knobs.log"
 att_us "$L/attn-default.log" >"$L/us-default"
-best= best_sum=
+dsum=$(awk '{s += $1} END {print s + 0}' "$L/us-default")
+best='' best_sum=''
 for kn in $KNOBS; do
 	f=$(echo "$kn" | tr '=' '-')
 	env "$kn" TTS_CUDA_SYNC=1 CHECK_ONLY=attention timeout -k 5 60 $B/check_ops >"$L/check-$f.log" 2>&1
@@ -61,7 +62,6 @@ for kn in $KNOBS; do
 	att_us "$L/attn-$f.log" >"$L/us-$f"
 	n=$(wc -l <"$L/us-$f")
 	sum=$(awk '{s += $1} END {print s + 0}' "$L/us-$f")
-	dsum=$(awk '{s += $1} END {print s + 0}' "$L/us-default")
 	slower=$(paste "$L/us-default" "$L/us-$f" | awk '$2 > 1.03 * $1 {n++} END {print n + 0}')
 	say "$kn: attention $sum us in all against $dsum, $slower of $n times 3 % above the default's"
 	if [ "$rc" -eq 0 ] && [ "$n" -eq 6 ] && [ "$slower" -eq 0 ] &&

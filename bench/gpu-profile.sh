@@ -25,14 +25,14 @@ command -v ncu >/dev/null 2>&1 || { log "no ncu on PATH"; exit 1; }
 # NAME ENV KERNEL-REGEX SKIP PROGRAM ARGS: the (SKIP+1)-th launch of a kernel
 # matching the regex, under ENV (VAR=VALUE, or - for none)
 prof() {
-	name=$1 e=$2 re=$3 skip=$4
-	shift 4
-	[ "$e" = - ] && e=TTS_PROFILE_RUN=1
-	env "$e" timeout -k 5 180 ncu --clock-control none --kernel-name "regex:$re" \
+	name=$1 e=$2 re=$3 skip=$4 prog=$5
+	shift 5
+	# shellcheck disable=SC2086  # "-" is no word at all
+	env ${e#-} timeout -k 5 180 ncu --clock-control none --kernel-name "regex:$re" \
 		--launch-skip "$skip" --launch-count 1 --section SpeedOfLight \
 		--section MemoryWorkloadAnalysis --section WarpStateStats --section Occupancy \
-		--section LaunchStats "$B/$@" >"$OUT/ncu-$name.txt" 2>&1
-	log "$name ($e, $re, launch $((skip + 1)) of $*): exit $?"
+		--section LaunchStats "$B/$prog" "$@" >"$OUT/ncu-$name.txt" 2>&1
+	log "$name ($e, $re, launch $((skip + 1)) of $prog $*): exit $?"
 	grep -E 'DRAM Throughput|Memory Throughput|Compute \(SM\) Throughput|Duration|Achieved Occupancy|Registers Per|Stall|Block Limit' \
 		"$OUT/ncu-$name.txt" | head -20 | tee -a "$OUT/profile.log"
 }

@@ -666,7 +666,8 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 	if (b->max_q_len != 1 || (hd != 64 && hd != 128 && hd != 256) ||
 	    (G != 1 && G != 2 && G != 4 && G != 8))
 		return 0;
-	/* about 32 warps per multiprocessor in flight; at least 64 keys a split */
+	/* about 32 warps a multiprocessor (the tensor-core kernel fits 8 at once: four
+	 * waves); at least 64 keys a split */
 	const int ctx = b->max_ctx > 0 ? b->max_ctx : 1;
 	int n_split = cdiv(32 * tts_num_sms, rows * n_kv);
 	n_split = max(1, min(n_split, cdiv(ctx, 64)));
