@@ -23,7 +23,7 @@
 # two attention variants where attention hardly shows.  GPU run 13 tried the
 # tensor-core kernel with 1, 2 and 3 stages (then TTS_ATTN_MMA=1/2/3).
 # Every part runs under timeout.  Logs: $OUT/knobs.log (the summary),
-# $OUT/logs.tgz (everything).  GPU runs 9, 10 and 12 ran earlier forms of it:
+# $OUT/logs.tgz (everything).  GPU runs 9, 10, 12 and 13 ran earlier forms of it:
 # bench/RESULTS.md.
 # Usage (kind nvidia-h200, carry .dev/sysroot): OUT=$OUT SYSROOT=.dev/sysroot sh bench/gpu-knobs.sh
 set -u
