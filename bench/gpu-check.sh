@@ -48,6 +48,14 @@ cat "$OUT/check-gpu-graphs.log"
 	echo "gpu-check: attention with $k, exit $?"
 	grep -v '^kv_' "$OUT/check-gpu-attn-${k#*=}.log"
 done
+# the SSD kernel with plain loads and stores of the state (the default
+# streams them)
+[ -n "${QUICK:-}" ] || for k in TTS_SSD=0; do
+	env "$k" CHECK_ONLY=mamba,forward TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
+		>"$OUT/check-gpu-ssd-${k#*=}.log" 2>&1
+	echo "gpu-check: mamba and forward with $k, exit $?"
+	tail -1 "$OUT/check-gpu-ssd-${k#*=}.log"
+done
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && command -v compute-sanitizer >/dev/null 2>&1 \
 	&& [ -n "${SANITIZE:-}" ]; then
 	compute-sanitizer --tool memcheck build/gpu/tests/gpu/check_ops \

@@ -9,6 +9,7 @@
 # (--clock-control none), as device/METHOD.md asks.
 # Usage (kind nvidia-h200, carry .dev/sysroot; builds first unless BUILT=1):
 #     OUT=$OUT SYSROOT=.dev/sysroot sh bench/gpu-profile.sh
+# PROF_ONLY="NAME ..." profiles only those (names below: attn-584, gemm-down-128, ssd-128, ...).
 # Logs: $OUT/ncu-NAME.txt, one a kernel, and $OUT/profile.log (what ran).
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -26,6 +27,7 @@ command -v ncu >/dev/null 2>&1 || { log "no ncu on PATH"; exit 1; }
 # matching the regex, under ENV (VAR=VALUE, or - for none)
 prof() {
 	name=$1 e=$2 re=$3 skip=$4 prog=$5
+	case " ${PROF_ONLY:-$name} " in *" $name "*) ;; *) return 0 ;; esac
 	shift 5
 	# shellcheck disable=SC2086  # "-" is no word at all
 	env ${e#-} timeout -k 5 180 ncu --clock-control none --kernel-name "regex:$re" \
@@ -50,3 +52,7 @@ prof gemm-down-128 - 'gemm|xmma|cutlass|sm90' 69 bench_ops 128 proj
 # sampling 128 rows of 128256 logits: the first launches are top-p 0.95, the
 # 13th on plain (top-p 1, what E2 runs)
 prof sample-128 - sample_kernel 12 bench_ops 128
+# SSD decode at batch 128 (bench_ops 128 ssd: 2 + 20 launches), the state
+# streamed (the default) and with plain loads and stores
+prof ssd-128 - ssd_kernel 5 bench_ops 128 ssd
+prof ssd-128-plain TTS_SSD=0 ssd_kernel 5 bench_ops 128 ssd

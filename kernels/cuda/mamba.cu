@@ -100,19 +100,29 @@ __device__ __forceinline__ void st_cols(float *p, const float *d, int n0, int N)
 	}
 }
 
+/* four bf16 (8 bytes) to floats and back */
+__device__ __forceinline__ void unpack4(float *d, uint2 u)
+{
+	float2 a = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162 *>(&u.x));
+	float2 b = __bfloat1622float2(*reinterpret_cast<__nv_bfloat162 *>(&u.y));
+	d[0] = a.x, d[1] = a.y, d[2] = b.x, d[3] = b.y;
+}
+
+__device__ __forceinline__ uint2 pack4(const float *d)
+{
+	__nv_bfloat162 a = __floats2bfloat162_rn(d[0], d[1]), b = __floats2bfloat162_rn(d[2], d[3]);
+	uint2 u;
+	u.x = *reinterpret_cast<unsigned *>(&a), u.y = *reinterpret_cast<unsigned *>(&b);
+	return u;
+}
+
 /* the same for a bf16 state (TTS_SSM_STATE=bf16): 8-byte loads of 4 */
 template <int NPL>
 __device__ __forceinline__ void ld_cols(float *d, const bf16 *p, int n0, int N)
 {
 	if (NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 7) == 0) {
 #pragma unroll
-		for (int j = 0; j < NPL; j += 4) {
-			uint2 u = *reinterpret_cast<const uint2 *>(p + j);
-			__nv_bfloat162 a = *reinterpret_cast<__nv_bfloat162 *>(&u.x);
-			__nv_bfloat162 b = *reinterpret_cast<__nv_bfloat162 *>(&u.y);
-			float2 fa = __bfloat1622float2(a), fb = __bfloat1622float2(b);
-			d[j] = fa.x, d[j + 1] = fa.y, d[j + 2] = fb.x, d[j + 3] = fb.y;
-		}
+		for (int j = 0; j < NPL; j += 4) unpack4(d + j, *reinterpret_cast<const uint2 *>(p + j));
 	} else {
 #pragma unroll
 		for (int j = 0; j < NPL; j++) d[j] = n0 + j < N ? __bfloat162float(p[j]) : 0.f;
@@ -124,13 +134,7 @@ __device__ __forceinline__ void st_cols(bf16 *p, const float *d, int n0, int N)
 {
 	if (NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 7) == 0) {
 #pragma unroll
-		for (int j = 0; j < NPL; j += 4) {
-			__nv_bfloat162 a = __floats2bfloat162_rn(d[j], d[j + 1]);
-			__nv_bfloat162 b = __floats2bfloat162_rn(d[j + 2], d[j + 3]);
-			uint2 u;
-			u.x = *reinterpret_cast<unsigned *>(&a), u.y = *reinterpret_cast<unsigned *>(&b);
-			*reinterpret_cast<uint2 *>(p + j) = u;
-		}
+		for (int j = 0; j < NPL; j += 4) *reinterpret_cast<uint2 *>(p + j) = pack4(d + j);
 	} else {
 #pragma unroll
 		for (int j = 0; j < NPL; j++)
@@ -153,31 +157,116 @@ static int ssm_bf16(void)
 	return v;
 }
 
-template <int NPL, typename T>
-__global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int lddt,
-			   void *state, const float *dt_bias, const float *A_log, const float *D,
-			   const int32_t *q_start, const int32_t *q_len, const int32_t *slot,
-			   ssd_geom g)
+/* TTS_SSD (read once): 1, the default, reads and writes the state as
+ * streaming data (ld/st .cs, evict first: each byte is touched once a
+ * step); 0 with plain loads and stores.  On the H200 (GPU run 16,
+ * bench_ops 128 ssd, Mamba2InLlama_1's shape) the hints took the float32
+ * state's step from 167.9 to 138.9 us: 75 to 91 % of the copy bandwidth. */
+static int ssd_mode(void)
 {
-	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n0 = lane * NPL;
-	const int h = blockIdx.x / g.pblocks;
-	const int p0 = ((blockIdx.x % g.pblocks) * SSD_WARPS + warp) * SSD_PR;
-	const int s = blockIdx.y;
-	if (p0 >= g.P) return;
-	T *st = (T *)((char *)state + (size_t)slot[s] * g.H * g.P * g.N * sizeof(float)) +
-		((size_t)h * g.P + p0) * g.N + n0;
-	float S[SSD_PR][NPL];
+	static int v = -1;
+	if (v < 0) {
+		const char *e = getenv("TTS_SSD");
+		v = e && *e ? atoi(e) != 0 : 1;
+	}
+	return v;
+}
+
+template <int NPL, bool CS>
+__device__ __forceinline__ void ld_state(float *d, const float *p, int n0, int N)
+{
+	if (!CS) return ld_cols<NPL>(d, p, n0, N);
+	if (NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 15) == 0) {
+#pragma unroll
+		for (int j = 0; j < NPL; j += 4) {
+			float4 v = __ldcs(reinterpret_cast<const float4 *>(p + j));
+			d[j] = v.x, d[j + 1] = v.y, d[j + 2] = v.z, d[j + 3] = v.w;
+		}
+	} else {
+#pragma unroll
+		for (int j = 0; j < NPL; j++) d[j] = n0 + j < N ? __ldcs(p + j) : 0.f;
+	}
+}
+
+template <int NPL, bool CS>
+__device__ __forceinline__ void st_state(float *p, const float *d, int n0, int N)
+{
+	if (!CS) return st_cols<NPL>(p, d, n0, N);
+	if (NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 15) == 0) {
+#pragma unroll
+		for (int j = 0; j < NPL; j += 4)
+			__stcs(reinterpret_cast<float4 *>(p + j), make_float4(d[j], d[j + 1], d[j + 2], d[j + 3]));
+	} else {
+#pragma unroll
+		for (int j = 0; j < NPL; j++)
+			if (n0 + j < N) __stcs(p + j, d[j]);
+	}
+}
+
+template <int NPL, bool CS>
+__device__ __forceinline__ void ld_state(float *d, const bf16 *p, int n0, int N)
+{
+	if (CS && NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 7) == 0) {
+#pragma unroll
+		for (int j = 0; j < NPL; j += 4) unpack4(d + j, __ldcs(reinterpret_cast<const uint2 *>(p + j)));
+	} else {
+		ld_cols<NPL>(d, p, n0, N);
+	}
+}
+
+template <int NPL, bool CS>
+__device__ __forceinline__ void st_state(bf16 *p, const float *d, int n0, int N)
+{
+	if (CS && NPL % 4 == 0 && n0 + NPL <= N && ((uintptr_t)p & 7) == 0) {
+#pragma unroll
+		for (int j = 0; j < NPL; j += 4) __stcs(reinterpret_cast<uint2 *>(p + j), pack4(d + j));
+	} else {
+		st_cols<NPL>(p, d, n0, N);
+	}
+}
+
+/* the state rows of item (s, h, p0) start at lane n0 */
+template <typename T>
+__device__ __forceinline__ T *ssd_rows(void *state, const int32_t *slot, int s, int h, int p0, int n0,
+				       const ssd_geom &g)
+{
+	return (T *)((char *)state + (size_t)slot[s] * g.H * g.P * g.N * sizeof(float)) +
+	       ((size_t)h * g.P + p0) * g.N + n0;
+}
+
+template <int NPL, typename T, bool CS>
+__device__ __forceinline__ void ssd_load(float (&S)[SSD_PR][NPL], const T *st, int p0, int n0,
+					 const ssd_geom &g)
+{
 #pragma unroll
 	for (int k = 0; k < SSD_PR; k++) {
-		if (p0 + k < g.P) ld_cols<NPL>(S[k], st + (size_t)k * g.N, n0, g.N);
+		if (p0 + k < g.P) ld_state<NPL, CS>(S[k], st + (size_t)k * g.N, n0, g.N);
 		else
 #pragma unroll
 			for (int j = 0; j < NPL; j++) S[k][j] = 0.f;
 	}
+}
+
+template <int NPL, typename T, bool CS>
+__device__ __forceinline__ void ssd_store(T *st, const float (&S)[SSD_PR][NPL], int p0, int n0,
+					  const ssd_geom &g)
+{
+#pragma unroll
+	for (int k = 0; k < SSD_PR; k++)
+		if (p0 + k < g.P) st_state<NPL, CS>(st + (size_t)k * g.N, S[k], n0, g.N);
+}
+
+/* the tokens of sequence s through rows p0.. of head h, the state in S */
+template <int NPL>
+__device__ __forceinline__ void ssd_scan(float (&S)[SSD_PR][NPL], float *y, const float *xbc,
+					 const float *dt_raw, int lddt, const float *dt_bias,
+					 const float *A_log, const float *D, int r0, int n_tok, int h,
+					 int p0, int lane, const ssd_geom &g)
+{
+	const int n0 = lane * NPL;
 	const float A = -expf(A_log[h]), Dh = D[h], bias = dt_bias[h];
 	const int xo = (h / g.xdiv) * g.P + p0, bo = g.x_dim + (h / g.bdiv) * g.N + n0;
 	const int co = g.x_dim + g.b_dim + (h / g.cdiv_) * g.N + n0;
-	const int r0 = q_start[s], n_tok = q_len[s];
 	for (int t = 0; t < n_tok; t++) {
 		const float *row = xbc + (size_t)(r0 + t) * g.ld;
 		float dt = softplus_f(dt_raw[(size_t)(r0 + t) * lddt + h] + bias);
@@ -213,9 +302,40 @@ __global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int 
 			y[(size_t)(r0 + t) * g.H * g.P + (size_t)h * g.P + p0 + lane] = a + Dh * x;
 		}
 	}
-#pragma unroll
-	for (int k = 0; k < SSD_PR; k++)
-		if (p0 + k < g.P) st_cols<NPL>(st + (size_t)k * g.N, S[k], n0, g.N);
+}
+
+/* grid (H * pblocks, sequences): one warp a (head, SSD_PR rows, sequence) */
+template <int NPL, typename T, bool CS>
+__global__ void ssd_kernel(float *y, const float *xbc, const float *dt_raw, int lddt,
+			   void *state, const float *dt_bias, const float *A_log, const float *D,
+			   const int32_t *q_start, const int32_t *q_len, const int32_t *slot,
+			   ssd_geom g)
+{
+	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n0 = lane * NPL;
+	const int h = blockIdx.x / g.pblocks;
+	const int p0 = ((blockIdx.x % g.pblocks) * SSD_WARPS + warp) * SSD_PR;
+	const int s = blockIdx.y;
+	if (p0 >= g.P) return;
+	T *st = ssd_rows<T>(state, slot, s, h, p0, n0, g);
+	float S[SSD_PR][NPL];
+	ssd_load<NPL, T, CS>(S, st, p0, n0, g);
+	ssd_scan<NPL>(S, y, xbc, dt_raw, lddt, dt_bias, A_log, D, q_start[s], q_len[s], h, p0, lane, g);
+	ssd_store<NPL, T, CS>(st, S, p0, n0, g);
+}
+
+template <int NPL, typename T>
+static void ssd_launch(float *y, const float *xbc, const float *dt_raw, int lddt, void *state,
+		       const float *dt_bias, const float *A_log, const float *D, const tts_batch *b,
+		       const ssd_geom &g)
+{
+	const int mode = ssd_mode();
+	dim3 grid(g.H * g.pblocks, b->n_seqs), blk(32 * SSD_WARPS);
+	if (mode == 1)
+		ssd_kernel<NPL, T, true><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state,
+			dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g);
+	else
+		ssd_kernel<NPL, T, false><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state,
+			dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g);
 }
 
 void cu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *state,
@@ -229,12 +349,9 @@ void cu_ssd(float *y, const float *xbc, const float *dt_raw, int lddt, void *sta
 	g.pblocks = cdiv(g.P, SSD_WARPS * SSD_PR);
 	g.dt_min = (float)m->m2_dt_min, g.dt_max = (float)m->m2_dt_max;
 	if (b->n_seqs <= 0) return;
-	dim3 grid(g.H * g.pblocks, b->n_seqs), blk(32 * SSD_WARPS);
 #define SSD_LAUNCH(NPL) do { if (ssm_bf16()) \
-		ssd_kernel<NPL, bf16><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state, \
-			dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g); \
-	else ssd_kernel<NPL, float><<<grid, blk, 0, tts_stream>>>(y, xbc, dt_raw, lddt, state, \
-			dt_bias, A_log, D, b->q_start, b->q_len, b->slot, g); } while (0)
+		ssd_launch<NPL, bf16>(y, xbc, dt_raw, lddt, state, dt_bias, A_log, D, b, g); \
+	else ssd_launch<NPL, float>(y, xbc, dt_raw, lddt, state, dt_bias, A_log, D, b, g); } while (0)
 	if (g.N <= 32) SSD_LAUNCH(1);
 	else if (g.N <= 64) SSD_LAUNCH(2);
 	else if (g.N <= 128) SSD_LAUNCH(4);

@@ -145,6 +145,33 @@ projections(int B)
 	G->free(x), G->free(y);
 }
 
+/* Mamba2InLlama_1's SSD decode alone at batch B (bench_ops B ssd; each
+ * case launched 2 + 20 times): float32 state, then bf16 */
+static void
+ssd_alone(int B, double bw)
+{
+	tts_model m;
+	memset(&m, 0, sizeof m);
+	m.m2_heads = 32, m.m2_headdim = 128, m.m2_state = 128, m.m2_x_groups = 8;
+	m.m2_b_groups = 8, m.m2_c_groups = 32, m.m2_conv_dim = 6144, m.m2_dt_max = INFINITY;
+	int32_t *hb = calloc((size_t)8 * B, 4), *db = G->alloc((size_t)8 * B * 4);
+	decode_batch_fill(hb, B, 1, 1, 0);
+	G->upload(db, hb, (size_t)8 * B * 4);
+	tts_batch bb = decode_batch(db, B, 1, 1);
+	float *x = gfill((size_t)B * 10272, 1), *y = gfill((size_t)B * 4096, 1);
+	float *dtb = gfill(32, 0.1f), *al = gfill(32, 0.5f), *Dv = gfill(32, 1);
+	void *ss = G->state_alloc(B, (size_t)32 * 128 * 128);
+	double t, bytes = 2.0 * B * 32 * 128 * 128 * 4;
+	TIMEIT(t, 20, G->ssd(y, x, x, 10272, ss, dtb, al, Dv, &m, &bb));
+	const char *mode = getenv("TTS_SSD");
+	printf("ssd           B %d H32 P128 N128 (TTS_SSD=%s, TTS_SSM_STATE=%s): %.1f us, %.0f GB/s of "
+	       "state r+w (%.0f%% of copy bandwidth)\n", B, mode ? mode : "default",
+	       getenv("TTS_SSM_STATE") ? getenv("TTS_SSM_STATE") : "f32", t * 1e6, bytes / t / 1e9,
+	       100 * bytes / t / bw);
+	G->free(ss), G->free(x), G->free(y), G->free(dtb), G->free(al), G->free(Dv), G->free(db);
+	free(hb);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -169,6 +196,10 @@ main(int argc, char **argv)
 	G->free(b);
 	if (argc > 2 && strcmp(argv[2], "attn") == 0) {
 		attention_sweep(B, bw);
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[2], "ssd") == 0) {
+		ssd_alone(B, bw);
 		return 0;
 	}
 	if (argc > 2 && strcmp(argv[2], "proj") == 0) {
