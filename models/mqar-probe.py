@@ -38,6 +38,7 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--warmup", type=int, default=0, help="steps of linear learning-rate warm-up")
     ap.add_argument("--seconds", type=float, default=0, help="stop after this long (0: no limit)")
     ap.add_argument("--pairs", type=int, default=10)
     ap.add_argument("--queries", type=int, default=3)
@@ -55,6 +56,7 @@ def main():
     dev = a.device
     model = tr.make_model("llama", 1024, 0, 4, a.rope_theta, 0.02).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / max(a.warmup, 1)))
     g = torch.Generator(device=dev)
     g.manual_seed(a.seed + 1)
     P, Q = a.pairs, a.queries
@@ -82,6 +84,7 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        sched.step()
         done = a.seconds and time.time() - t0 > a.seconds
         if step % a.every == 0 or step == a.steps or done:
             with torch.no_grad():
@@ -89,7 +92,7 @@ def main():
                 pred = model(input_ids=x).logits[:, :-1].argmax(-1)
             tgt = lab[:, 1:]
             acc = (pred == tgt)[tgt >= 0].float().mean().item()
-            print(f"{a.format} seed {a.seed} layers {a.layers} hidden {a.hidden} lr {a.lr:g} batch {a.batch} "
+            print(f"{a.format} seed {a.seed} layers {a.layers} hidden {a.hidden} lr {a.lr:g} warmup {a.warmup} batch {a.batch} "
                   f"step {step} ({step * a.batch} sequences): loss {loss.item():.3f}, "
                   f"accuracy {acc:.3f} ({time.time() - t0:.0f} s)", flush=True)
         if done:
