@@ -41,13 +41,19 @@ echo "gpu-check: decode with graphs, exit $?"
 cat "$OUT/check-gpu-graphs.log"
 # the other attention kernels (the tiled one for decode too, the first one,
 # and the warp decode kernel at head_dim 128, where the tensor-core one is
-# the default), kept to check against
-[ -n "${QUICK:-}" ] || for k in TTS_CUDA_ATTN=tiled TTS_CUDA_ATTN=simple TTS_ATTN_MMA=0; do
+# the default), kept to check against, and the cascade over shared blocks
+# (off by default), then the decode steps through graphs with the cascade
+[ -n "${QUICK:-}" ] || for k in TTS_CUDA_ATTN=tiled TTS_CUDA_ATTN=simple TTS_ATTN_MMA=0 \
+	TTS_ATTN_CASCADE=1; do
 	env "$k" CHECK_ONLY=attention TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
 		>"$OUT/check-gpu-attn-${k#*=}.log" 2>&1
 	echo "gpu-check: attention with $k, exit $?"
 	grep -v '^kv_' "$OUT/check-gpu-attn-${k#*=}.log"
 done
+[ -n "${QUICK:-}" ] || { TTS_ATTN_CASCADE=1 CHECK_ONLY=decode build/gpu/tests/gpu/check_ops \
+	>"$OUT/check-gpu-graphs-cascade.log" 2>&1
+	echo "gpu-check: decode with graphs and the cascade, exit $?"
+	tail -1 "$OUT/check-gpu-graphs-cascade.log"; }
 # the SSD kernel with plain loads and stores of the state (the default
 # streams them)
 [ -n "${QUICK:-}" ] || for k in TTS_SSD=0; do

@@ -486,12 +486,50 @@ __device__ __forceinline__ void mma_stage_in(uint32_t st, const bf16 *kc, const 
 	}
 }
 
+/* Cascade over a shared prompt (TTS_ATTN_CASCADE=1; off by default until
+ * measured): decode rows go in groups of RG = 16 / G consecutive rows (the
+ * samples of one prompt sit next to each other in a batch), and the leading
+ * KV blocks every row of a group holds (the same block ids, every key
+ * visible to every row: the prompt's blocks after a fork) are attended once
+ * for the whole group by attn_mma_prefix_kernel, its RG rows x G heads
+ * filling all 16 rows of the MMA tile (without it 16 - G rows are padding,
+ * and each sample reads the prompt's blocks again, from L2);
+ * attn_mma_kernel then starts each row's keys after its group's shared
+ * blocks, and the merge folds both kernels' partial results.  Nothing on
+ * the host says which rows share: each warp reads its group's block table
+ * rows (a few hundred bytes) and finds the shared blocks itself.
+ * The number of leading blocks the rows r0 .. r0+RG-1 (those < rows) share;
+ * 0 for a lone row.  Every lane of the warp calls it and gets the same. */
+__device__ __forceinline__ int group_shared_blocks(const int32_t *seq_of_row,
+						   const int32_t *block_table, int max_blocks,
+						   const int32_t *pos, int rows, int r0, int RG, int lane)
+{
+	const int n = min(RG, rows - r0);
+	if (n < 2) return 0;
+	int lim = pos[r0] + 1;
+	for (int i = 1; i < n; i++) lim = min(lim, pos[r0 + i] + 1);
+	const int full = min(lim / KB, max_blocks);     /* blocks every row sees whole */
+	const int32_t *b0 = block_table + (size_t)seq_of_row[r0] * max_blocks;
+	for (int j0 = 0; j0 < full; j0 += 32) {
+		const int j = j0 + lane;
+		bool diff = j >= full;
+		if (!diff) {
+			const int32_t id = b0[j];
+			for (int i = 1; i < n; i++)
+				diff |= block_table[(size_t)seq_of_row[r0 + i] * max_blocks + j] != id;
+		}
+		const unsigned m = __ballot_sync(0xffffffffu, diff);
+		if (m) return j0 + __ffs(m) - 1;
+	}
+	return full;
+}
+
 template <int G>
 __global__ void __launch_bounds__(128)
 attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
 		const bf16 *vc, const int32_t *seq_of_row, const int32_t *block_table,
 		int max_blocks, const int32_t *pos, int rows, int n_kv, int n_split, int kps,
-		float scale)
+		float scale, int rg)
 {
 	constexpr int HD = MMA_HD, NC = HD / 16, ST = MMA_ST;
 	static_assert(KB == 16, "a step is one KV block of 16 keys: two mma tiles of 8");
@@ -501,7 +539,11 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 	if (w >= rows * n_kv * n_split) return;
 	const int split = w % n_split, kvh = (w / n_split) % n_kv, r = w / n_split / n_kv;
 	const int s = seq_of_row[r], g = lane >> 2, t = lane & 3;
-	const int k0 = split * kps, k1 = min(pos[r] + 1, k0 + kps);
+	/* with the cascade (rg > 0) the splits cover the keys after the group's
+	 * shared blocks, which attn_mma_prefix_kernel takes */
+	const int k0 = split * kps + (rg ? KB * group_shared_blocks(seq_of_row, block_table, max_blocks,
+								     pos, rows, r - r % rg, rg, lane) : 0);
+	const int k1 = min(pos[r] + 1, k0 + kps);
 	const size_t ldq = (size_t)G * n_kv * HD;
 	const int32_t *bt = block_table + (size_t)s * max_blocks;
 	const uint32_t smem = (uint32_t)__cvta_generic_to_shared(mma_smem + (size_t)wi * ST * MMA_STAGE);
@@ -602,11 +644,155 @@ attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, cons
 	for (int n = 0; n < HD / 8; n++)
 #pragma unroll
 		for (int i = 0; i < 2; i++) {
-			if (n_split == 1) out[ob + 8 * n + i] = o[n][i] / l;
+			if (n_split == 1 && !rg) out[ob + 8 * n + i] = o[n][i] / l;
 			else part_o[(size_t)split * rows * ldq + ob + 8 * n + i] = o[n][i];
 		}
-	if (n_split > 1 && t == 0)
+	if ((n_split > 1 || rg) && t == 0)
 		part_ml[((size_t)split * rows + r) * (G * n_kv) + kvh * G + g] = make_float2(m, l);
+}
+
+/* c += A * B, all 16 rows of A (a0..a3 as mma.sync lays them out) */
+__device__ __forceinline__ void mma_16816_rows16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+						 uint32_t b1)
+{
+	asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+	    "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+	    : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+	    : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/* one step of the online softmax for a tile row: its four scores sc of the
+ * block (the quad of lanes holds the row's 16), the running max m and sum
+ * l; sc becomes the weights, the return value rescales the old output */
+__device__ __forceinline__ float row_softmax(float (&sc)[4], float &m, float &l)
+{
+	float mx = fmaxf(fmaxf(sc[0], sc[1]), fmaxf(sc[2], sc[3]));
+	mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+	mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+	const float mn = fmaxf(m, mx), corr = __expf(m - mn);
+	float ps = 0.f;
+#pragma unroll
+	for (int j = 0; j < 4; j++) {
+		sc[j] = __expf(sc[j] - mn);
+		ps += sc[j];
+	}
+	ps += __shfl_xor_sync(0xffffffffu, ps, 1);
+	ps += __shfl_xor_sync(0xffffffffu, ps, 2);
+	l = l * corr + ps;
+	m = mn;
+	return corr;
+}
+
+/* The cascade's first half: one warp per (group of RG rows, KV head,
+ * prefix split p of psplit), over the group's shared blocks p, p + psplit,
+ * ...; tile row i*G + h is row r0+i's head h, so lane (g, t) holds tile
+ * rows g (fragments 0, 1) and g+8 (2, 3).  The same staging, hi + lo
+ * splitting and partial results (at split slot0 + p) as attn_mma_kernel;
+ * every key of a shared block is visible, so nothing is masked. */
+template <int G>
+__global__ void __launch_bounds__(128)
+attn_mma_prefix_kernel(float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
+		       const bf16 *vc, const int32_t *seq_of_row, const int32_t *block_table,
+		       int max_blocks, const int32_t *pos, int rows, int n_kv, int slot0, int psplit,
+		       float scale)
+{
+	constexpr int HD = MMA_HD, NC = HD / 16, ST = MMA_ST, RG = 16 / G;
+	extern __shared__ __align__(16) bf16 mma_smem[];
+	const int lane = threadIdx.x & 31, wi = threadIdx.x >> 5;
+	const int w = blockIdx.x * (blockDim.x >> 5) + wi, groups = (rows + RG - 1) / RG;
+	if (w >= groups * n_kv * psplit) return;
+	const int p = w % psplit, kvh = (w / psplit) % n_kv, r0 = w / psplit / n_kv * RG;
+	const int nsh = group_shared_blocks(seq_of_row, block_table, max_blocks, pos, rows, r0, RG, lane);
+	const int g = lane >> 2, t = lane & 3, k1 = nsh * KB;
+	const int32_t *bt = block_table + (size_t)seq_of_row[r0] * max_blocks;
+	const int row[2] = { r0 + g / G, r0 + (g + 8) / G }, head[2] = { g % G, (g + 8) % G };
+	const size_t ldq = (size_t)G * n_kv * HD;
+	const uint32_t smem = (uint32_t)__cvta_generic_to_shared(mma_smem + (size_t)wi * ST * MMA_STAGE);
+	constexpr uint32_t STAGE_B = MMA_STAGE * sizeof(bf16), V_B = KB * MMA_ROW * sizeof(bf16);
+#pragma unroll
+	for (int i = 0; i < ST - 1; i++) {
+		mma_stage_in(smem + i * STAGE_B, kc, vc, bt, (p + i * psplit) * KB, k1, n_kv, kvh, lane);
+		asm volatile("cp.async.commit_group;\n" ::: "memory");
+	}
+	/* A fragments of q: [c][0] row g dims 16c+2t,+1; [c][1] row g+8, the
+	 * same dims; [c][2], [c][3] the same rows at dims 16c+8+2t,+1 */
+	uint32_t qh[NC][4], ql[NC][4];
+#pragma unroll
+	for (int hr = 0; hr < 2; hr++) {
+		const bool ok = row[hr] < rows;
+		const float *qr = q + (ok ? row[hr] : r0) * ldq + (size_t)(kvh * G + head[hr]) * HD + 2 * t;
+#pragma unroll
+		for (int c = 0; c < NC; c++)
+#pragma unroll
+			for (int half = 0; half < 2; half++) {
+				const float x0 = ok ? qr[16 * c + 8 * half] * scale : 0.f;
+				const float x1 = ok ? qr[16 * c + 8 * half + 1] * scale : 0.f;
+				split_bf16x2(qh[c][2 * half + hr], ql[c][2 * half + hr], x0, x1);
+			}
+	}
+	float o[HD / 8][4];                     /* [0], [1] row g; [2], [3] row g+8 */
+#pragma unroll
+	for (int n = 0; n < HD / 8; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
+	float m[2] = { -INFINITY, -INFINITY }, l[2] = { 0.f, 0.f };
+	const int mi = lane >> 3;
+	const uint32_t koff = (uint32_t)((((lane & 7) + (mi >> 1) * 8) * MMA_ROW + (mi & 1) * 8) *
+					 sizeof(bf16));
+	const uint32_t voff = V_B + (uint32_t)((((lane & 7) + (mi & 1) * 8) * MMA_ROW + (mi >> 1) * 8) *
+					       sizeof(bf16));
+	for (int jb = p, it = 0; jb < nsh; jb += psplit, it++) {
+		mma_stage_in(smem + ((it + ST - 1) % ST) * STAGE_B, kc, vc, bt,
+			     (jb + (ST - 1) * psplit) * KB, k1, n_kv, kvh, lane);
+		asm volatile("cp.async.commit_group;\n" ::: "memory");
+		asm volatile("cp.async.wait_group %0;\n" :: "n"(ST - 1) : "memory");
+		__syncwarp();
+		const uint32_t st = smem + (it % ST) * STAGE_B;
+		float s0[4] = { 0.f, 0.f, 0.f, 0.f }, s1[4] = { 0.f, 0.f, 0.f, 0.f };
+#pragma unroll
+		for (int c = 0; c < NC; c++) {
+			uint32_t b[4];
+			ldmatrix_x4<false>(b, st + koff + 16 * c * sizeof(bf16));
+			mma_16816_rows16(s0, qh[c], b[0], b[1]);
+			mma_16816_rows16(s0, ql[c], b[0], b[1]);
+			mma_16816_rows16(s1, qh[c], b[2], b[3]);
+			mma_16816_rows16(s1, ql[c], b[2], b[3]);
+		}
+		/* row g: keys 2t,+1 (s0[0], s0[1]) and 8+2t,+1 (s1[0], s1[1]); row g+8: [2], [3] */
+		float pa[4] = { s0[0], s0[1], s1[0], s1[1] }, pb[4] = { s0[2], s0[3], s1[2], s1[3] };
+		const float ca = row_softmax(pa, m[0], l[0]), cb = row_softmax(pb, m[1], l[1]);
+		uint32_t ph[4], pl[4];          /* the A fragments of p, as q's */
+		split_bf16x2(ph[0], pl[0], pa[0], pa[1]);
+		split_bf16x2(ph[1], pl[1], pb[0], pb[1]);
+		split_bf16x2(ph[2], pl[2], pa[2], pa[3]);
+		split_bf16x2(ph[3], pl[3], pb[2], pb[3]);
+#pragma unroll
+		for (int j = 0; j < HD / 16; j++) {
+			uint32_t b[4];
+			ldmatrix_x4<true>(b, st + voff + 16 * j * sizeof(bf16));
+#pragma unroll
+			for (int h = 0; h < 2; h++) {
+				o[2 * j + h][0] *= ca, o[2 * j + h][1] *= ca;
+				o[2 * j + h][2] *= cb, o[2 * j + h][3] *= cb;
+				mma_16816_rows16(o[2 * j + h], ph, b[2 * h], b[2 * h + 1]);
+				mma_16816_rows16(o[2 * j + h], pl, b[2 * h], b[2 * h + 1]);
+			}
+		}
+		__syncwarp();
+	}
+	asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+	const size_t slot = (size_t)(slot0 + p) * rows * ldq;
+#pragma unroll
+	for (int hr = 0; hr < 2; hr++) {
+		if (row[hr] >= rows) continue;
+		const size_t ob = row[hr] * ldq + (size_t)(kvh * G + head[hr]) * HD + 2 * t;
+#pragma unroll
+		for (int n = 0; n < HD / 8; n++) {
+			part_o[slot + ob + 8 * n] = o[n][2 * hr];
+			part_o[slot + ob + 8 * n + 1] = o[n][2 * hr + 1];
+		}
+		if (t == 0)
+			part_ml[((size_t)(slot0 + p) * rows + row[hr]) * (G * n_kv) + kvh * G + head[hr]] =
+				make_float2(m[hr], l[hr]);
+	}
 }
 
 /* launch attn_mma_kernel<G>: 4 warps a block, each its MMA_ST stages */
@@ -614,17 +800,25 @@ template <int G>
 static void mma_launch(int warps, float *out, float *po, float2 *pml, const float *q,
 		       const bf16 *kc, const bf16 *vc, const int32_t *sor, const int32_t *bt,
 		       int max_blocks, const int32_t *pos, int rows, int n_kv, int n_split, int kps,
-		       float scale)
+		       float scale, int psplit)
 {
 	const int smem = 4 * MMA_ST * MMA_STAGE * (int)sizeof(bf16);
 	static bool attr;
 	if (!attr) {
 		cudaCheck(cudaFuncSetAttribute(attn_mma_kernel<G>,
 					       cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+		cudaCheck(cudaFuncSetAttribute(attn_mma_prefix_kernel<G>,
+					       cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
 		attr = true;
 	}
+	const int rg = psplit ? 16 / G : 0;
+	if (psplit) {
+		const int pw = cdiv(rows, rg) * n_kv * psplit;
+		attn_mma_prefix_kernel<G><<<cdiv(pw, 4), 128, smem, tts_stream>>>(
+			po, pml, q, kc, vc, sor, bt, max_blocks, pos, rows, n_kv, n_split, psplit, scale);
+	}
 	attn_mma_kernel<G><<<cdiv(warps, 4), 128, smem, tts_stream>>>(
-		out, po, pml, q, kc, vc, sor, bt, max_blocks, pos, rows, n_kv, n_split, kps, scale);
+		out, po, pml, q, kc, vc, sor, bt, max_blocks, pos, rows, n_kv, n_split, kps, scale, rg);
 }
 
 static size_t attn_tile_smem(int qt, int G, int hd)
@@ -673,19 +867,26 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 	n_split = max(1, min(n_split, cdiv(ctx, 64)));
 	const int kps = cdiv(cdiv(ctx, n_split), 32) * 32;
 	n_split = cdiv(ctx, kps);
-	part_reserve(n_split, rows, n_heads, hd);
 	const int warps = rows * n_kv * n_split;
 	const float scale = 1.f / sqrtf((float)hd);
-	static int mma = -1;     /* the tensor-core kernel for head_dim 128 */
+	static int mma = -1, cascade;     /* the tensor-core kernel for head_dim 128 */
 	if (mma < 0) {
 		const char *e = getenv("TTS_ATTN_MMA");
 		mma = !(e && strcmp(e, "0") == 0);
+		e = getenv("TTS_ATTN_CASCADE");
+		cascade = e && strcmp(e, "1") == 0;
 	}
+	/* the cascade's prefix splits (its partial results after the n_split
+	 * of the rest): about 8 warps a multiprocessor over the groups */
+	int psplit = 0;
+	if (cascade && mma && hd == MMA_HD && rows >= 2)
+		psplit = max(1, min(8, cdiv(8 * tts_num_sms, cdiv(rows, 16 / G) * n_kv)));
+	part_reserve(n_split + psplit, rows, n_heads, hd);
 	/* the same launch and partial results for both kernels */
 #define ARGS out, part_o, part_ml, q, (const bf16 *)kc, (const bf16 *)vc, b->seq_of_row, \
 		b->block_table, b->max_blocks, b->pos, rows, n_kv, n_split, kps, scale
 #define DEC(GG, DD) attn_decode_kernel<GG, DD><<<cdiv(warps, 4), 128, 0, tts_stream>>>(ARGS)
-#define DEC_G(GG) do { if (mma && hd == MMA_HD) mma_launch<GG>(warps, ARGS);           \
+#define DEC_G(GG) do { if (mma && hd == MMA_HD) mma_launch<GG>(warps, ARGS, psplit);   \
 		else if (hd == 64) DEC(GG, 2); else if (hd == 128) DEC(GG, 4);          \
 		else DEC(GG, 8); } while (0)
 	if (G == 1) DEC_G(1);
@@ -696,7 +897,7 @@ static int attention_decode(float *out, const float *q, const void *kc, const vo
 #undef DEC
 #undef ARGS
 	launchCheck();
-	attn_merge(out, n_split, rows, n_heads, hd);
+	attn_merge(out, n_split + psplit, rows, n_heads, hd);
 	return 1;
 }
 

@@ -491,20 +491,21 @@ bf16_cache_to_f(const void *g, size_t n)
  * by a first kv_write of the earlier tokens */
 static void
 check_attention_shared(const char *what, int n, const int *q_len, const int *ctx_len, int Hq,
-		       int Hk, int hd, int shared);
+		       int Hk, int hd, int shared, int n_share);
 
 static void
 check_attention(const char *what, int n, const int *q_len, const int *ctx_len, int Hq, int Hk,
 		int hd)
 {
-	check_attention_shared(what, n, q_len, ctx_len, Hq, Hk, hd, 0);
+	check_attention_shared(what, n, q_len, ctx_len, Hq, Hk, hd, 0, 0);
 }
 
-/* shared > 0: every sequence's first `shared` blocks are sequence 0's (a
- * prompt's samples after the fork), written once */
+/* shared > 0: the first `shared` blocks of sequences 1 .. n_share-1 are
+ * sequence 0's (a prompt's samples after the fork), written once; the
+ * sequences from n_share on have their own */
 static void
 check_attention_shared(const char *what, int n, const int *q_len, const int *ctx_len, int Hq,
-		       int Hk, int hd, int shared)
+		       int Hk, int hd, int shared, int n_share)
 {
 	int mb = 0, total_blocks = 0;
 	for (int s = 0; s < n; s++) {
@@ -520,7 +521,7 @@ check_attention_shared(const char *what, int n, const int *q_len, const int *ctx
 		for (int j = 0; j < (ctx_len[s] + TTS_KV_BLOCK - 1) / TTS_KV_BLOCK; j++, b++)
 			bt[(size_t)s * mb + j] = (int32_t)(((long)b * 7919 + 5) % n_blocks);
 	/* 7919 is prime and n_blocks is not a multiple of it: a permutation */
-	for (int s = 1; s < n; s++)
+	for (int s = 1; s < n_share; s++)
 		for (int j = 0; j < shared; j++)
 			bt[(size_t)s * mb + j] = bt[j];
 	void *kcc = C->kv_alloc(n_blocks, Hk, hd), *vcc = C->kv_alloc(n_blocks, Hk, hd);
@@ -531,7 +532,7 @@ check_attention_shared(const char *what, int n, const int *q_len, const int *ctx
 	 * shared blocks only once, by sequence 0 */
 	int *wq = emalloc(n * sizeof(int));
 	for (int s = 0; s < n; s++)
-		wq[s] = s && shared ? ctx_len[s] - shared * TTS_KV_BLOCK : ctx_len[s];
+		wq[s] = s && s < n_share ? ctx_len[s] - shared * TTS_KV_BLOCK : ctx_len[s];
 	bpair full = mk_batch(n, wq, ctx_len, NULL, mb, bt);
 	free(wq);
 	int R = full.c.rows;
@@ -1283,10 +1284,16 @@ main(int argc, char **argv)
 		 * 32 samples of a 96-token one */
 		for (int s = 0; s < 128; s++)
 			c6[s] = 209 + (s * 37) % 500;
-		check_attention_shared("siblings-128", 128, q6, c6, 32, 8, 128, 13);
+		check_attention_shared("siblings-128", 128, q6, c6, 32, 8, 128, 13, 128);
 		for (int s = 0; s < 32; s++)
 			c6[s] = 100 + s;
-		check_attention_shared("siblings-32", 32, q6, c6, 32, 8, 128, 6);
+		check_attention_shared("siblings-32", 32, q6, c6, 32, 8, 128, 6, 32);
+		/* groups of rows only partly siblings (the cascade's groups of
+		 * 16 / G rows: 4 here, 2 with G = 8, 8 with G = 2) and a last
+		 * group short of rows */
+		check_attention_shared("siblings-mixed", 30, q6, c6, 32, 8, 128, 6, 18);
+		check_attention_shared("siblings-g8", 29, q6, c6, 64, 8, 128, 6, 29);
+		check_attention_shared("siblings-g2", 27, q6, c6, 8, 4, 128, 6, 21);
 		int one[1] = { 1 }, c7[1] = { 3000 };
 		check_attention("batch1-3000", 1, one, c7, 32, 8, 128);
 		/* head_dim 128 with 8, 2 and 1 query heads a KV head (the decode
