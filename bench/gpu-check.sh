@@ -54,6 +54,12 @@ done
 	>"$OUT/check-gpu-graphs-cascade.log" 2>&1
 	echo "gpu-check: decode with graphs and the cascade, exit $?"
 	tail -1 "$OUT/check-gpu-graphs-cascade.log"; }
+# k and v written to the cache by split_rope (TTS_ROPE_KV=1, off by default):
+# the op, then the forward pass and decode steps that use it
+[ -n "${QUICK:-}" ] || { TTS_ROPE_KV=1 CHECK_ONLY=rope,forward,fixture,decode TTS_CUDA_SYNC=1 \
+	build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-rope-kv.log" 2>&1
+	echo "gpu-check: TTS_ROPE_KV=1, exit $?"
+	grep -E "split_rope_kv|passed" "$OUT/check-gpu-rope-kv.log"; }
 # the SSD kernel with plain loads and stores of the state (the default
 # streams them)
 [ -n "${QUICK:-}" ] || for k in TTS_SSD=0; do

@@ -305,8 +305,12 @@ attention(tts_engine *e, tts_engine_layer *L, int rows)
 		o->matmul(e->pk, L->wqkv, e->xn, rows);
 		if (L->bqkv)
 			o->add_bias(e->pk, L->bqkv, rows, qd + 2 * kvd);
-		o->split_rope(q, k, v, e->pk, e->db.pos, rows, m->n_heads, m->n_kv_heads, hd,
-			      m->rope_dim, e->inv_freq);
+		if (o->split_rope_kv)           /* k and v go straight to the cache */
+			o->split_rope_kv(q, L->kc, L->vc, e->pk, &e->db, m->n_heads, m->n_kv_heads,
+					 hd, m->rope_dim, e->inv_freq);
+		else
+			o->split_rope(q, k, v, e->pk, e->db.pos, rows, m->n_heads, m->n_kv_heads, hd,
+				      m->rope_dim, e->inv_freq);
 	} else {
 		o->matmul(q, L->wq, e->xn, rows);
 		o->matmul(k, L->wk, e->xn, rows);
@@ -321,7 +325,8 @@ attention(tts_engine *e, tts_engine_layer *L, int rows)
 			o->rope(k, e->db.pos, rows, m->n_kv_heads, hd, m->rope_dim, e->inv_freq);
 		}
 	}
-	o->kv_write(L->kc, L->vc, k, v, &e->db, m->n_kv_heads, hd);
+	if (!(L->wqkv && o->split_rope_kv))
+		o->kv_write(L->kc, L->vc, k, v, &e->db, m->n_kv_heads, hd);
 	o->attention(e->y, q, L->kc, L->vc, &e->db, m->n_heads, m->n_kv_heads, hd);
 	o->matmul(e->mix, L->wo, e->y, rows);
 	if (L->bo)

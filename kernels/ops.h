@@ -109,6 +109,12 @@ typedef struct tts_ops {
 	void (*split_rope)(float *q, float *k, float *v, const float *qkv, const int32_t *pos,
 			   int rows, int n_heads, int n_kv, int head_dim, int rot_dim,
 			   const float *inv_freq);
+	/* optional (NULL: split_rope, then kv_write): split_rope's q, its k
+	 * and v written straight into the KV cache at b->kv_slot (no dense k
+	 * and v) */
+	void (*split_rope_kv)(float *q, void *kc, void *vc, const float *qkv, const tts_batch *b,
+			      int n_heads, int n_kv, int head_dim, int rot_dim,
+			      const float *inv_freq);
 	/* rotate-half RoPE on the first rot_dim dims of each head, pairs
 	 * (i, i + rot_dim/2), angle pos[r] * inv_freq[i] */
 	void (*rope)(float *x, const int32_t *pos, int rows, int heads, int head_dim,

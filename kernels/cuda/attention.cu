@@ -244,9 +244,10 @@ __global__ void attn_tile_kernel(float *out, float *part_o, float2 *part_ml, con
 		}
 }
 
-/* out = sum_s e^(M_s - m) O_s / sum_s e^(M_s - m) L_s; one block per (row, head) */
-__global__ void attn_merge_kernel(float *out, const float *part_o, const float2 *part_ml,
-				  int rows, int n_heads, int hd, int n_split)
+/* out = sum_s e^(M_s - m) O_s / sum_s e^(M_s - m) L_s, and its bf16
+ * rounding in outb (o_proj's input); one block per (row, head) */
+__global__ void attn_merge_kernel(float *out, bf16 *outb, const float *part_o,
+				  const float2 *part_ml, int rows, int n_heads, int hd, int n_split)
 {
 	const int r = blockIdx.x, h = blockIdx.y;
 	const size_t ldq = (size_t)n_heads * hd, stride = (size_t)rows * ldq;
@@ -262,6 +263,7 @@ __global__ void attn_merge_kernel(float *out, const float *part_o, const float2 
 			num += f * part_o[s * stride + r * ldq + (size_t)h * hd + d];
 		}
 		out[r * ldq + (size_t)h * hd + d] = num / den;
+		outb[r * ldq + (size_t)h * hd + d] = __float2bfloat16_rn(num / den);
 	}
 }
 
@@ -843,12 +845,16 @@ static void part_reserve(int n_split, int rows, int n_heads, int hd)
 	cudaCheck(cudaMalloc(&part_ml, part_cap / hd * sizeof(float2)));
 }
 
+/* the merge also leaves the bf16 copy o_proj reads (no conversion there) */
 static void attn_merge(float *out, int n_split, int rows, int n_heads, int hd)
 {
 	if (n_split < 2) return;
-	attn_merge_kernel<<<dim3(rows, n_heads), 128, 0, tts_stream>>>(out, part_o, part_ml, rows,
-								    n_heads, hd, n_split);
+	const size_t n = (size_t)rows * n_heads * hd;
+	bf16 *outb = tts_act_reserve(n);
+	attn_merge_kernel<<<dim3(rows, n_heads), 128, 0, tts_stream>>>(out, outb, part_o, part_ml,
+								    rows, n_heads, hd, n_split);
 	launchCheck();
+	tts_act_set(out, n);
 }
 
 /* decode attention by a decode kernel (tensor cores for head_dim 128, else

@@ -105,6 +105,8 @@ void cu_swiglu(float *y, const float *g, const float *u, int rows, int dim);
 void cu_swiglu_gu(float *y, const float *gu, int rows, int dim);
 void cu_split_rope(float *q, float *k, float *v, const float *qkv, const int32_t *pos, int rows,
 		   int n_heads, int n_kv, int head_dim, int rot_dim, const float *inv_freq);
+void cu_split_rope_kv(float *q, void *kc, void *vc, const float *qkv, const tts_batch *b,
+		      int n_heads, int n_kv, int head_dim, int rot_dim, const float *inv_freq);
 void cu_rope(float *x, const int32_t *pos, int rows, int heads, int head_dim, int rot_dim,
 	     const float *inv_freq);
 void cu_gated_rmsnorm(float *y, const float *x, const float *z, int ldz, const float *w,

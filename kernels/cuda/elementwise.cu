@@ -168,6 +168,50 @@ void cu_split_rope(float *q, float *k, float *v, const float *qkv, const int32_t
 	launchCheck();
 }
 
+/* split_rope with k and v stored to the paged KV cache (bf16) at the
+ * row's kv_slot instead of dense arrays; q as split_rope writes it.  One
+ * thread per element of the packed row, like split_rope_kernel. */
+__global__ void split_rope_kv_kernel(float *q, bf16 *kc, bf16 *vc, const float *qkv,
+				     const int32_t *pos, const int32_t *kv_slot, int rows, int hq,
+				     int hk, int hd, int rot, const float *inv_freq)
+{
+	const int qd = hq * hd, kvd = hk * hd, w = qd + 2 * kvd;
+	size_t t = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+	if (t >= (size_t)rows * w) return;
+	const int r = (int)(t / w), j = (int)(t % w);
+	const float *src = qkv + (size_t)r * w;
+	float x = src[j];
+	const int d = j % hd, half = rot / 2;
+	if (j < qd + kvd && inv_freq && d < rot) {
+		const int i = d < half ? d : d - half, h0 = j - d;
+		float s, c;
+		sincosf((float)pos[r] * inv_freq[i], &s, &c);
+		const float x0 = src[h0 + i], x1 = src[h0 + i + half];
+		x = d < half ? x0 * c - x1 * s : x1 * c + x0 * s;
+	}
+	if (j < qd) {
+		q[(size_t)r * qd + j] = x;
+		return;
+	}
+	const int slot = kv_slot[r];
+	if (slot < 0) return;
+	const int e = j < qd + kvd ? j - qd : j - qd - kvd;
+	const size_t o = (((size_t)(slot / TTS_KV_BLOCK) * hk + e / hd) * TTS_KV_BLOCK +
+			  slot % TTS_KV_BLOCK) * hd + e % hd;
+	(j < qd + kvd ? kc : vc)[o] = __float2bfloat16_rn(x);
+}
+
+void cu_split_rope_kv(float *q, void *kc, void *vc, const float *qkv, const tts_batch *b,
+		      int n_heads, int n_kv, int head_dim, int rot_dim, const float *inv_freq)
+{
+	size_t n = (size_t)b->rows * (n_heads + 2 * n_kv) * head_dim;
+	if (!n) return;
+	split_rope_kv_kernel<<<cdiv(n, 256), 256, 0, tts_stream>>>(
+		q, (bf16 *)kc, (bf16 *)vc, qkv, b->pos, b->kv_slot, b->rows, n_heads, n_kv, head_dim,
+		rot_dim, inv_freq);
+	launchCheck();
+}
+
 /* Rotate-half RoPE: pairs (i, i + rot/2) of each head's first rot dims,
  * angle pos * inv_freq[i] rounded to float32 first, as transformers (and
  * the CPU backend) compute it; sincosf reduces large angles exactly.  One

@@ -592,6 +592,9 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	o->swiglu = cu_swiglu;
 	o->swiglu_gu = cu_swiglu_gu;
 	o->split_rope = cu_split_rope;
+	/* TTS_ROPE_KV=1: k and v to the cache from split_rope, no kv_write (off
+	 * until checked on a GPU) */
+	if (env_on("TTS_ROPE_KV", 0)) o->split_rope_kv = cu_split_rope_kv;
 	o->rope = cu_rope;
 	o->kv_alloc = cu_kv_alloc;
 	o->kv_write = cu_kv_write;

@@ -575,6 +575,49 @@ check_attention_shared(const char *what, int n, const int *q_len, const int *ctx
 	C->free(kcc); C->free(vcc); G->free(kcg); G->free(vcg);
 }
 
+/* split_rope_kv (TTS_ROPE_KV=1): one new token a sequence, at a random
+ * position, its k and v stored to a paged cache, against the CPU's
+ * split_rope then kv_write */
+static void
+check_split_rope_kv(int rows, int heads, int hd, int rot, double theta, int maxpos)
+{
+	if (!G->split_rope_kv) return;
+	int hk = heads / 4 + 1, mb = (maxpos + TTS_KV_BLOCK) / TTS_KV_BLOCK, nblk = rows * mb + 1;
+	size_t w = (size_t)(heads + 2 * hk) * hd, qn = (size_t)rows * heads * hd;
+	size_t kn = (size_t)rows * hk * hd, cn = (size_t)nblk * hk * TTS_KV_BLOCK * hd;
+	float *inv = emalloc(rot / 2 * 4 + 4);
+	for (int i = 0; i < rot / 2; i++)
+		inv[i] = (float)pow(theta, -2.0 * i / rot);
+	int *ql = emalloc(rows * sizeof(int)), *cl = emalloc(rows * sizeof(int));
+	int32_t *bt = emalloc((size_t)rows * mb * 4);
+	for (int r = 0; r < rows; r++) {
+		ql[r] = 1, cl[r] = 1 + (r == 0 ? maxpos : (int)((uni() + 1) / 2 * maxpos));
+		for (int j = 0; j < mb; j++)   /* a permutation of the blocks */
+			bt[(size_t)r * mb + j] = (int32_t)(((long)(r * mb + j) * 7919 + 3) % nblk);
+	}
+	bpair b = mk_batch(rows, ql, cl, NULL, mb, bt);
+	float *pk = rnd(rows * w, 0, 1, 0), *pkg = gdup(pk, rows * w * 4), *ig = gdup(inv, rot / 2 * 4);
+	float *qc = emalloc(qn * 4), *kc = emalloc(kn * 4), *vc = emalloc(kn * 4), *qg = gpoison(qn);
+	void *ccc = C->kv_alloc(nblk, hk, hd), *cvc = C->kv_alloc(nblk, hk, hd);
+	void *gcc = G->kv_alloc(nblk, hk, hd), *gvc = G->kv_alloc(nblk, hk, hd);
+	C->split_rope(qc, kc, vc, pk, b.c.pos, rows, heads, hk, hd, rot, inv);
+	C->kv_write(ccc, cvc, kc, vc, &b.c, hk, hd);
+	G->split_rope_kv(qg, gcc, gvc, pkg, &b.g, heads, hk, hd, rot, ig);
+	char sh[96];
+	snprintf(sh, sizeof sh, "rows %d heads %d+%d hd %d rot %d pos<=%d", rows, heads, hk, hd, rot,
+		 maxpos);
+	cmp("split_rope_kv q", sh, qc, qg, qn, 1e-5, 0);
+	/* k is rotated in float32 on either side, then rounded to bf16: a
+	 * value within 1e-5 of a rounding boundary may land one bf16 step away */
+	float *kf = bf16_cache_to_f(gcc, cn), *vf = bf16_cache_to_f(gvc, cn);
+	report("split_rope_kv k", sh, ccc, kf, cn, 1e-2, 0);
+	report("split_rope_kv v", sh, cvc, vf, cn, 0, 0);
+	free(kf); free(vf); free(ql); free(cl); free(bt); free(inv); free(pk);
+	free(qc); free(kc); free(vc); free_batch(&b);
+	G->free(pkg); G->free(ig); G->free(qg);
+	C->free(ccc); C->free(cvc); G->free(gcc); G->free(gvc);
+}
+
 /* ---- Mamba ops ---- */
 
 /* TTS_SSM_STATE=bf16: the backend keeps SSM states in bf16 in the first
@@ -1261,6 +1304,8 @@ main(int argc, char **argv)
 		check_rope(5, 8, 128, 128, 500000, 130000);
 		check_rope(6, 32, 128, 64, 10000, 4000);
 		check_rope(3, 3, 24, 16, 10000, 77);
+		check_split_rope_kv(5, 8, 128, 128, 500000, 3000);
+		check_split_rope_kv(3, 3, 24, 16, 10000, 77);
 	}
 	if (want("attention")) {	/* attention: prefill, decode, chunked prefill, awkward GQA */
 		int q1[] = { 37, 100, 1 }, c1[] = { 37, 100, 1 };
