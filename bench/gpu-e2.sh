@@ -48,6 +48,8 @@
 # Checked on the CPU (no GPU here): a copy of the tree with build/gpu/tts-generate a
 # shim to the CPU build (cuda -> cpu), a no-op make, python3 = a torch-CPU venv,
 # GPU8B_SMALL=1 E2_N=16 E2_G=128 E2_HF=0 COUNT=20: every step ran, 52 s.
+# E2_KNOBS="K1 K2 ...": after the Llama B 128 run, the same run once per knob set K
+# (VAR=VALUE, several joined by commas), as llama_k1, llama_k2, ... in the table.
 # Knobs: E2_MODELS (default "llama early mil2 mil2h mil1"), E2_BUDGET (s), E2_HF_COMPILE_S
 # (240), E2_HF (0: no transformers run), E2_SSM_STATE (f32|bf16), E2_EARLY_MEAN (300),
 # E2_N and E2_G (128 samples, 768 tokens: smaller only to test the plumbing),
@@ -134,6 +136,16 @@ case " $MODELS " in *" llama "*)
 	if step 150 llama-build python3 bench/gpu_8b_models.py llama "$W/llama"; then
 		step 150 tts-llama sh "$self" --gen llama "$W/llama" "$W/prompt.jsonl" -n $N --max-batch $N
 		$PY roofline llama "$W/llama" $P $N $G --bw "$bw" --rate "$rate" | tee -a "$log"
+		# the same workload with each knob set of E2_KNOBS (VAR=V[,VAR=V...])
+		i=0
+		for kn in ${E2_KNOBS:-}; do
+			i=$((i + 1))
+			# shellcheck disable=SC2046
+			step 150 tts-llama-k$i env $(echo "$kn" | tr ',' ' ') sh "$self" --gen llama_k$i \
+				"$W/llama" "$W/prompt.jsonl" -n $N --max-batch $N
+			$PY knob llama_k$i "$kn"
+			$PY roofline llama_k$i "$W/llama" $P $N $G --bw "$bw" --rate "$rate" | tee -a "$log"
+		done
 		step 90 tts-llama-b1 sh "$self" --gen llama_b1 "$W/llama" "$W/prompt.jsonl" -n 1 --max-batch 1
 		$PY roofline llama_b1 "$W/llama" $P 1 $G --bw "$bw" --rate "$rate" | tee -a "$log"
 		# the peer: static cache + torch.compile when it finishes within

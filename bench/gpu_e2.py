@@ -306,7 +306,9 @@ def table(path):
                         ("mil2", "Mamba2InLlama_1, 1 x 128 x 768"),
                         ("mil2h", "Mamba2InLlama_0_50, 1 x 128 x 768"),
                         ("mil1", "MambaInLlama_0_50 (Mamba-1), 1 x 128 x 768"),
-                        ("early", "Llama-3-8B, 8 x 128, early stops (<= 768)")):
+                        ("early", "Llama-3-8B, 8 x 128, early stops (<= 768)")) + tuple(
+                            (k[:-5], "Llama-3-8B, 1 x 128 x 768, " + str(v[k]))
+                            for k in sorted(v) if k.startswith("llama_k") and k.endswith("_knob")):
         if name + "_tps_wall" not in v and name + "_roof_tps" not in v:
             continue
         tps = v.get(name + "_tps", v.get(name + "_tps_wall"))
@@ -347,6 +349,8 @@ def main(argv):
         tally(a[0], a[1], float(a[2]), a[3] if len(a) > 3 else None)
     elif cmd == "stops":
         stops(a[0], a[1], int(a[2]))
+    elif cmd == "knob":
+        emit(a[0] + "_knob", a[1], "(the environment of this run)")
     elif cmd == "roofline":
         name, d, P, N, G = a[0], a[1], int(a[2]), int(a[3]), int(a[4])
         bw, rate = opt["--bw"] * 1e9, opt["--rate"] * 1e12

@@ -1295,6 +1295,8 @@ main(int argc, char **argv)
 		check_rows_ops(7, 4096);
 		check_rows_ops(128, 14336);
 		check_rows_ops(3, 333);
+		check_rows_ops(5, 1000);	/* the norms' vector kernel: 1 and 8 float4s a thread */
+		check_rows_ops(2, 8192);
 		check_gather_repeat(9, 64, 16, 4);
 		check_gather_repeat(5, 8, 128, 4);
 		check_gather_repeat(3, 7, 13, 3);
