@@ -43,7 +43,7 @@ cat "$OUT/check-gpu-graphs.log"
 # and the warp decode kernel at head_dim 128, where the tensor-core one is
 # the default), kept to check against, and the cascade over shared blocks
 # (off by default), then the decode steps through graphs with the cascade
-[ -n "${QUICK:-}" ] || for k in TTS_CUDA_ATTN=tiled TTS_CUDA_ATTN=simple TTS_ATTN_MMA=0 \
+[ -n "${QUICK:-}" ] || for k in TTS_CUDA_ATTN=tiled TTS_CUDA_ATTN=simple TTS_ATTN_MMA=0 TTS_ATTN_OCC=3 \
 	TTS_ATTN_CASCADE=1; do
 	env "$k" CHECK_ONLY=attention TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
 		>"$OUT/check-gpu-attn-${k#*=}.log" 2>&1

@@ -526,8 +526,8 @@ __device__ __forceinline__ int group_shared_blocks(const int32_t *seq_of_row,
 	return full;
 }
 
-template <int G>
-__global__ void __launch_bounds__(128)
+template <int G, int MINB>
+__global__ void __launch_bounds__(128, MINB)
 attn_mma_kernel(float *out, float *part_o, float2 *part_ml, const float *q, const bf16 *kc,
 		const bf16 *vc, const int32_t *seq_of_row, const int32_t *block_table,
 		int max_blocks, const int32_t *pos, int rows, int n_kv, int n_split, int kps,
@@ -797,7 +797,10 @@ attn_mma_prefix_kernel(float *part_o, float2 *part_ml, const float *q, const bf1
 	}
 }
 
-/* launch attn_mma_kernel<G>: 4 warps a block, each its MMA_ST stages */
+/* launch attn_mma_kernel<G>: 4 warps a block, each its MMA_ST stages.
+ * TTS_ATTN_OCC=3 (on trial) takes the instance built for 3 blocks a
+ * multiprocessor (12 warps where registers allow 8 otherwise; its shared
+ * memory, 3 x 70 KB, fits), at the price of a few spilled registers. */
 template <int G>
 static void mma_launch(int warps, float *out, float *po, float2 *pml, const float *q,
 		       const bf16 *kc, const bf16 *vc, const int32_t *sor, const int32_t *bt,
@@ -805,13 +808,17 @@ static void mma_launch(int warps, float *out, float *po, float2 *pml, const floa
 		       float scale, int psplit)
 {
 	const int smem = 4 * MMA_ST * MMA_STAGE * (int)sizeof(bf16);
-	static bool attr;
+	static int attr, occ3;
 	if (!attr) {
-		cudaCheck(cudaFuncSetAttribute(attn_mma_kernel<G>,
+		const char *e = getenv("TTS_ATTN_OCC");
+		occ3 = e && strcmp(e, "3") == 0;
+		cudaCheck(cudaFuncSetAttribute(attn_mma_kernel<G, 1>,
+					       cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+		cudaCheck(cudaFuncSetAttribute(attn_mma_kernel<G, 3>,
 					       cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
 		cudaCheck(cudaFuncSetAttribute(attn_mma_prefix_kernel<G>,
 					       cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-		attr = true;
+		attr = 1;
 	}
 	const int rg = psplit ? 16 / G : 0;
 	if (psplit) {
@@ -819,8 +826,14 @@ static void mma_launch(int warps, float *out, float *po, float2 *pml, const floa
 		attn_mma_prefix_kernel<G><<<cdiv(pw, 4), 128, smem, tts_stream>>>(
 			po, pml, q, kc, vc, sor, bt, max_blocks, pos, rows, n_kv, n_split, psplit, scale);
 	}
-	attn_mma_kernel<G><<<cdiv(warps, 4), 128, smem, tts_stream>>>(
-		out, po, pml, q, kc, vc, sor, bt, max_blocks, pos, rows, n_kv, n_split, kps, scale, rg);
+	if (occ3)
+		attn_mma_kernel<G, 3><<<cdiv(warps, 4), 128, smem, tts_stream>>>(
+			out, po, pml, q, kc, vc, sor, bt, max_blocks, pos, rows, n_kv, n_split, kps,
+			scale, rg);
+	else
+		attn_mma_kernel<G, 1><<<cdiv(warps, 4), 128, smem, tts_stream>>>(
+			out, po, pml, q, kc, vc, sor, bt, max_blocks, pos, rows, n_kv, n_split, kps,
+			scale, rg);
 }
 
 static size_t attn_tile_smem(int qt, int G, int hd)
