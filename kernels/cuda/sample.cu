@@ -22,10 +22,13 @@
  * 32-bit integers (64-bit and floating-point ones are compare-and-swap
  * loops, which serialised the first version at 2 ms for 128 rows), hence
  * the 15-bit limbs.  The draw: warp sums over contiguous id chunks, then
- * one warp scans the chunk holding u*T.  Sums run in another order than on
- * the CPU; that changes a token only when the uniform falls within rounding
- * of a boundary (philox.h). */
+ * the chunk holding u*T is searched (by the block with a scan in the plain
+ * case, no top-k or top-p, where one pass over the row gives both the
+ * softmax sum and the chunk sums; by its warp otherwise).  Sums run in
+ * another order than on the CPU; that changes a token only when the
+ * uniform falls within rounding of a boundary (philox.h). */
 #include <climits>
+#include <cstring>
 #include "common.cuh"
 
 #define SB 1024          /* threads per row */
@@ -161,6 +164,34 @@ __device__ u64 block_excl_u64(u64 v, u64 *sh, u64 *total)
 	*total = sh[32];
 	__syncthreads();
 	return r;
+}
+
+/* Exclusive prefix sum of doubles over the block (in thread order), each
+ * term added, none subtracted back out; sh: 32 entries. */
+__device__ double block_excl_d(double v, double *sh)
+{
+	const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+	double x = v;
+	for (int o = 1; o < 32; o <<= 1) {
+		const double t = __shfl_up_sync(0xffffffffu, x, o);
+		if (lane >= o) x += t;
+	}
+	double ex = __shfl_up_sync(0xffffffffu, x, 1);
+	if (lane == 0) ex = 0.0;
+	__syncthreads();
+	if (lane == 31) sh[w] = x;
+	__syncthreads();
+	if (w == 0) {
+		double y = sh[lane];
+		for (int o = 1; o < 32; o <<= 1) {
+			const double t = __shfl_up_sync(0xffffffffu, y, o);
+			if (lane >= o) y += t;
+		}
+		const double yx = __shfl_up_sync(0xffffffffu, y, 1);
+		sh[lane] = lane ? yx : 0.0;
+	}
+	__syncthreads();
+	return sh[w] + ex;
 }
 
 /* Fold the per-lane histogram H into sh.cnt / sh.mass, then pick the
@@ -328,28 +359,75 @@ __device__ uint64_t rank_select(const row_view &R, int vocab, uint64_t floor, in
 	return key[sh.idx == INT_MAX ? n - 1 : sh.idx];
 }
 
-__global__ void __launch_bounds__(SB)
-sample_kernel(int32_t *tok, float *logprob, const float *logits, const tts_sample_params *params,
-	      int vocab)
-{
-	extern __shared__ __align__(16) unsigned char dyn[];
-	uint32_t *H = (uint32_t *)dyn;
-	__shared__ double shd[32];
-	__shared__ float shf[32];
-	__shared__ int shi[32];
-	__shared__ sel_shared sel;
-	__shared__ int pick, pick_w;
-	__shared__ double pick_excl, pick_t;
-	const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
-	const float *l = logits + (size_t)blockIdx.x * vocab;
-	const tts_sample_params P = params[blockIdx.x];
+/* The draw's state: each warp chunk's kept mass and last kept id; then the
+ * chosen chunk (w, -1: none), the mass before it, t = u * total, the pick. */
+struct draw_shared {
+	double ws[32], red[32], excl, t;
+	int last[32], w, pick, hit;
+};
 
-	/* max and argmax (lowest id on ties) */
+/* The uniform of philox.h for this row's (key, sample, step) */
+__device__ __forceinline__ double draw_uniform(const tts_sample_params &P)
+{
+	uint32_t c[4] = {P.sample, P.step, 0u, 0u};
+	philox4x32_10(P.key[0], P.key[1], c);
+	return (double)((((uint64_t)c[0] << 32) | c[1]) >> 11) * 0x1p-53;
+}
+
+/* Warp 0: the first chunk whose running sum exceeds t = u * total, and
+ * the row's last kept token for when rounding leaves none. */
+__device__ void pick_chunk(double u, draw_shared &D)
+{
+	const int lane = threadIdx.x & 31;
+	const double v = D.ws[lane];
+	double x = v;
+	for (int o = 1; o < 32; o <<= 1) {
+		double t = __shfl_up_sync(0xffffffffu, x, o);
+		if (lane >= o) x += t;
+	}
+	const double total = __shfl_sync(0xffffffffu, x, 31), t = u * total;
+	const unsigned bal = __ballot_sync(0xffffffffu, v > 0.0 && x > t);
+	int lk = D.last[lane];
+	for (int o = 16; o > 0; o >>= 1) lk = max(lk, __shfl_xor_sync(0xffffffffu, lk, o));
+	if (lane == 0) {
+		D.pick = lk;             /* rounding left none: the last kept token */
+		D.w = bal ? __ffs(bal) - 1 : -1;
+		D.t = t;
+	}
+	if (bal && lane == __ffs(bal) - 1) D.excl = x - v;
+}
+
+__device__ __forceinline__ void max_take(float v, int i, float &bv, int &bi)
+{
+	if (v > bv) bv = v, bi = i;
+}
+
+/* max and argmax (lowest id on ties) into shf[0], shi[0]; vec: the row in
+ * float4s, four loads in flight a thread */
+__device__ void row_max(const float *l, int vocab, bool vec, float *shf, int *shi)
+{
+	const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
 	float bv = -INFINITY;
 	int bi = INT_MAX;
-	for (int i = tid; i < vocab; i += SB) {
-		float v = l[i];
-		if (v > bv) bv = v, bi = i;
+	if (vec) {   /* a thread's ids still rise, so max_take keeps its lowest */
+		const float4 *l4 = (const float4 *)l;
+		const int n4 = vocab >> 2;
+		for (int j = tid; j < n4; j += 4 * SB) {
+			float4 a[4];
+#pragma unroll
+			for (int u = 0; u < 4; u++)
+				a[u] = j + u * SB < n4 ? __ldg(l4 + j + u * SB)
+						      : make_float4(-INFINITY, -INFINITY, -INFINITY,
+								    -INFINITY);
+#pragma unroll
+			for (int u = 0; u < 4; u++) {
+				const int i = 4 * (j + u * SB);
+				max_take(a[u].x, i, bv, bi), max_take(a[u].y, i + 1, bv, bi);
+				max_take(a[u].z, i + 2, bv, bi), max_take(a[u].w, i + 3, bv, bi);
+			}
+		}
+	} else {
+		for (int i = tid; i < vocab; i += SB) max_take(l[i], i, bv, bi);
 	}
 	for (int o = 16; o > 0; o >>= 1) {
 		float ov = __shfl_xor_sync(0xffffffffu, bv, o);
@@ -368,18 +446,150 @@ sample_kernel(int32_t *tok, float *logprob, const float *logits, const tts_sampl
 		if (lane == 0) shf[0] = bv, shi[0] = bi;
 	}
 	__syncthreads();
+}
+
+/* The plain draw's weight w = exp(l/T - m) as R.w, bit for bit, without
+ * its division: q = l * (1/T) is within an ulp or two of l/T, and one
+ * residual step (Markstein) rounds it exactly, as a host run over every
+ * float mantissa of l for 4014 temperatures confirmed (the bare product is
+ * off in up to 46% of them); so the top token's w is exactly 1 and min-p
+ * never drops it.  keep: w >= minp, as R.w's users; lmin, 2^-20 under log
+ * minp, skips the exp of tokens min-p drops anyway (exp and log are within
+ * an ulp, far inside that margin). */
+struct plain_w {
+	double T, invT, m, minp, lmin;
+	__device__ __forceinline__ bool keep(float v, double &wi) const
+	{
+		const double l = (double)v, q = __dmul_rn(l, invT);
+		const double x = fma(fma(-q, T, l), invT, q) - m;
+		if (!(x >= lmin)) return false;   /* NaN too: exp(NaN) >= minp fails */
+		wi = exp(x);
+		return wi >= minp;
+	}
+	__device__ __forceinline__ double kept_w(float v) const
+	{
+		double wi = 0.0;
+		return keep(v, wi) ? wi : 0.0;
+	}
+	__device__ __forceinline__ void take(float v, int i, double &ws, int &last) const
+	{
+		double wi = 0.0;
+		if (keep(v, wi)) ws += wi, last = i;
+	}
+};
+
+/* The plain draw (no top-k, no top-p; min-p as set) and its logprob.  One
+ * pass over the row in chunk order (warp w owns ids [c0, c1)) sums the
+ * softmax at temperature 1 (float exp into a double: only the logprob
+ * reads it) and each chunk's kept mass; then the whole block searches the
+ * chosen chunk, E consecutive ids a thread, a block scan from the mass
+ * before the chunk, and the lowest id whose running sum exceeds t. */
+__device__ void draw_plain(int32_t *tok, float *logprob, const float *l, int vocab, float M,
+			   int best, const tts_sample_params &P, double *shd, draw_shared &D)
+{
+	const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
+	plain_w W;
+	W.T = (double)P.temperature, W.invT = 1.0 / W.T, W.m = (double)M / W.T;
+	W.minp = P.min_p > 0.f ? (double)P.min_p : -1.0;
+	W.lmin = P.min_p > 0.f ? log(W.minp) - 0x1p-20 : -INFINITY;
+	const int C = (vocab + 32 * 32 - 1) / (32 * 32) * 32;
+	const int c0 = min(w * C, vocab), c1 = min(c0 + C, vocab);
+	double z = 0.0, ws = 0.0;
+	int last = -1;
+	if (vocab % 4 == 0 && !((uintptr_t)l & 15)) {
+		/* c0, c1 are multiples of 4: the chunk is whole float4s */
+		const float4 *l4 = (const float4 *)l;
+		const int e4 = c1 >> 2;
+		for (int j = (c0 >> 2) + lane; j < e4; j += 4 * 32) {
+			float4 a[4];
+#pragma unroll
+			for (int u = 0; u < 4; u++)
+				a[u] = j + 32 * u < e4 ? __ldg(l4 + j + 32 * u)
+						       : make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+			for (int u = 0; u < 4; u++) {
+				if (j + 32 * u >= e4) break;
+				const int i = 4 * (j + 32 * u);
+				z += (double)(expf(a[u].x - M) + expf(a[u].y - M) +
+					      expf(a[u].z - M) + expf(a[u].w - M));
+				W.take(a[u].x, i, ws, last), W.take(a[u].y, i + 1, ws, last);
+				W.take(a[u].z, i + 2, ws, last), W.take(a[u].w, i + 3, ws, last);
+			}
+		}
+	} else {
+		for (int i = c0 + lane; i < c1; i += 32) {
+			const float v = l[i];
+			z += (double)expf(v - M);
+			W.take(v, i, ws, last);
+		}
+	}
+	for (int o = 16; o > 0; o >>= 1) {
+		ws += __shfl_xor_sync(0xffffffffu, ws, o);
+		last = max(last, __shfl_xor_sync(0xffffffffu, last, o));
+	}
+	if (lane == 0) D.ws[w] = ws, D.last[w] = last;
+	z = block_sum_t(z, shd);   /* its barriers publish D.ws, D.last */
+	const double logz = (double)M + log(z);
+	if (w == 0) pick_chunk(draw_uniform(P), D);
+	__syncthreads();
+	if (D.w >= 0) {
+		const int s0 = D.w * C, s1 = min(s0 + C, vocab), E = (s1 - s0 + SB - 1) / SB;
+		const int i0 = min(s0 + tid * E, s1), i1 = min(i0 + E, s1);
+		double loc = 0.0;
+		for (int i = i0; i < i1; i++) loc += W.kept_w(l[i]);
+		if (tid == 0) D.hit = INT_MAX;
+		double run = D.excl + block_excl_d(loc, D.red);
+		const double t = D.t;
+		for (int i = i0; i < i1; i++) {
+			const double wi = W.kept_w(l[i]);
+			run += wi;
+			if (wi > 0.0 && run > t) { atomicMin(&D.hit, i); break; }
+		}
+		__syncthreads();
+		/* rounding left none inside: the chunk's last kept token */
+		if (tid == 0) D.pick = D.hit < INT_MAX ? D.hit : D.last[D.w];
+	}
+	if (tid == 0) {
+		const int tk = D.pick < 0 ? best : D.pick;
+		tok[blockIdx.x] = tk;
+		logprob[blockIdx.x] = (float)(l[tk] - logz);
+	}
+}
+
+/* fast: the plain draw by draw_plain and the max pass in float4s;
+ * 0 (TTS_SAMPLE_FAST=0) the old one-warp draw, for comparison */
+__global__ void __launch_bounds__(SB)
+sample_kernel(int32_t *tok, float *logprob, const float *logits, const tts_sample_params *params,
+	      int vocab, int fast)
+{
+	extern __shared__ __align__(16) unsigned char dyn[];
+	uint32_t *H = (uint32_t *)dyn;
+	__shared__ double shd[32];
+	__shared__ float shf[32];
+	__shared__ int shi[32];
+	__shared__ sel_shared sel;
+	__shared__ draw_shared D;
+	const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
+	const float *l = logits + (size_t)blockIdx.x * vocab;
+	const tts_sample_params P = params[blockIdx.x];
+
+	row_max(l, vocab, fast && vocab % 4 == 0 && !((uintptr_t)l & 15), shf, shi);
 	const float M = shf[0];
 	const int best = shi[0];
 	const bool greedy = !(P.temperature > 0.f);
+	const bool top_k = !greedy && P.top_k > 0 && P.top_k < vocab;
+	const bool top_p = !greedy && P.top_p < 1.f, t1 = P.temperature == 1.f;
+	if (fast && !greedy && !top_k && !top_p) {
+		draw_plain(tok, logprob, l, vocab, M, best, P, shd, D);
+		return;
+	}
 	row_view R;
 	R.l = l, R.T = (double)P.temperature, R.m = (double)M / (double)P.temperature;
 	R.M = M, R.invT = 1.f / P.temperature;
 
 	uint64_t thr = 0;
-	if (!greedy && P.top_k > 0 && P.top_k < vocab)
-		thr = rank_select(R, vocab, 0, 0, (unsigned)P.top_k, 0.0, H, sel);
+	if (top_k) thr = rank_select(R, vocab, 0, 0, (unsigned)P.top_k, 0.0, H, sel);
 	__syncthreads();   /* every thread has read the cut out of H */
-	const bool top_p = !greedy && P.top_p < 1.f, t1 = P.temperature == 1.f;
 
 	/* the softmax sum at temperature 1 (logprob); with top-p also the mass
 	 * S of the tokens kept so far and the first radix pass's histogram */
@@ -409,7 +619,8 @@ sample_kernel(int32_t *tok, float *logprob, const float *logits, const tts_sampl
 	}
 	const double minp = P.min_p > 0.f ? (double)P.min_p : -1.0;
 
-	/* the draw: warp w owns ids [c0, c1), a multiple of 32 wide */
+	/* the draw: warp w owns ids [c0, c1), a multiple of 32 wide; the chosen
+	 * warp scans its chunk 32 ids at a time */
 	const int C = (vocab + 32 * 32 - 1) / (32 * 32) * 32;
 	const int c0 = min(w * C, vocab), c1 = min(c0 + C, vocab);
 	double ws = 0.0;
@@ -424,34 +635,14 @@ sample_kernel(int32_t *tok, float *logprob, const float *logits, const tts_sampl
 		last = max(last, __shfl_xor_sync(0xffffffffu, last, o));
 	}
 	__syncthreads();
-	if (lane == 0) shd[w] = ws, shi[w] = last;
+	if (lane == 0) D.ws[w] = ws, D.last[w] = last;
 	__syncthreads();
-	uint32_t c[4] = {P.sample, P.step, 0u, 0u};
-	philox4x32_10(P.key[0], P.key[1], c);
-	const double u = (double)((((uint64_t)c[0] << 32) | c[1]) >> 11) * 0x1p-53;
-	if (w == 0) {
-		const double v = shd[lane];
-		double x = v;
-		for (int o = 1; o < 32; o <<= 1) {
-			double t = __shfl_up_sync(0xffffffffu, x, o);
-			if (lane >= o) x += t;
-		}
-		const double total = __shfl_sync(0xffffffffu, x, 31), t = u * total;
-		const unsigned bal = __ballot_sync(0xffffffffu, v > 0.0 && x > t);
-		int lk = shi[lane];
-		for (int o = 16; o > 0; o >>= 1) lk = max(lk, __shfl_xor_sync(0xffffffffu, lk, o));
-		if (lane == 0) {
-			pick = lk;             /* rounding left none: the last kept token */
-			pick_w = bal ? __ffs(bal) - 1 : -1;
-			pick_t = t;
-		}
-		if (bal && lane == __ffs(bal) - 1) pick_excl = x - v;
-	}
+	if (w == 0) pick_chunk(draw_uniform(P), D);
 	__syncthreads();
-	if (w == pick_w) {
-		double run = pick_excl;
-		const double t = pick_t;
-		int got = shi[w];
+	if (w == D.w) {
+		double run = D.excl;
+		const double t = D.t;
+		int got = D.last[w];
 		for (int base = c0; base < c1; base += 32) {
 			const int i = base + lane;
 			double wi = 0.0;
@@ -468,11 +659,11 @@ sample_kernel(int32_t *tok, float *logprob, const float *logits, const tts_sampl
 			if (hit) { got = base + __ffs(hit) - 1; break; }
 			run += __shfl_sync(0xffffffffu, inc, 31);
 		}
-		if (lane == 0) pick = got;
+		if (lane == 0) D.pick = got;
 	}
 	__syncthreads();
 	if (tid == 0) {
-		const int tk = pick < 0 ? best : pick;
+		const int tk = D.pick < 0 ? best : D.pick;
 		tok[blockIdx.x] = tk;
 		logprob[blockIdx.x] = (float)(l[tk] - logz);
 	}
@@ -484,12 +675,16 @@ static int dparams_cap;
 void cu_sample(int32_t *tok, float *logprob, const float *logits, const tts_sample_params *p,
 	       int rows, int vocab)
 {
-	static int attr_set;
+	static int attr_set, fast = -1;
 	if (rows <= 0) return;
 	if (!attr_set) {
 		cudaCheck(cudaFuncSetAttribute(sample_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
 					       SMEM_BYTES));
 		attr_set = 1;
+	}
+	if (fast < 0) {
+		const char *e = getenv("TTS_SAMPLE_FAST");
+		fast = !(e && strcmp(e, "0") == 0);
 	}
 	/* the parameters may come from the host (the driver's per-row array) or
 	 * already sit on the device (tts_decode; always, while a graph records) */
@@ -510,6 +705,6 @@ void cu_sample(int32_t *tok, float *logprob, const float *logits, const tts_samp
 					  tts_stream));
 		dp = dparams;
 	}
-	sample_kernel<<<rows, SB, SMEM_BYTES, tts_stream>>>(tok, logprob, logits, dp, vocab);
+	sample_kernel<<<rows, SB, SMEM_BYTES, tts_stream>>>(tok, logprob, logits, dp, vocab, fast);
 	launchCheck();
 }

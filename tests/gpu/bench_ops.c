@@ -311,8 +311,11 @@ main(int argc, char **argv)
 	for (int i = 0; i < B; i++) p[i].top_p = 1;
 	double t_samp1;
 	TIMEIT(t_samp1, 10, G->sample(tok, lp, lg, p, B, 128256));
-	printf("sample        B %d V 128256: top-p 0.95 %.1f us, plain %.1f us\n", B, t_samp * 1e6,
-	       t_samp1 * 1e6);
+	for (int i = 0; i < B; i++) p[i].min_p = 0.05f;
+	double t_samp2;
+	TIMEIT(t_samp2, 10, G->sample(tok, lp, lg, p, B, 128256));
+	printf("sample        B %d V 128256: top-p 0.95 %.1f us, plain %.1f us, "
+	       "plain min-p 0.05 %.1f us\n", B, t_samp * 1e6, t_samp1 * 1e6, t_samp2 * 1e6);
 
 	/* the Llama-3-8B decode step these add up to (launch back to back) */
 	/* a layer as kernels/forward.c runs it on this backend: add_rmsnorm,
