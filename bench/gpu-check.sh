@@ -60,6 +60,12 @@ done
 	build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-rope-kv.log" 2>&1
 	echo "gpu-check: TTS_ROPE_KV=1, exit $?"
 	grep -E "split_rope_kv|passed" "$OUT/check-gpu-rope-kv.log"; }
+# the sampler's older plain path (TTS_SAMPLE_FAST=0; the default is one
+# fused pass and a block-wide search)
+[ -n "${QUICK:-}" ] || { TTS_SAMPLE_FAST=0 CHECK_ONLY=sample TTS_CUDA_SYNC=1 \
+	build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-sample-old.log" 2>&1
+	echo "gpu-check: sample with TTS_SAMPLE_FAST=0, exit $?"
+	tail -1 "$OUT/check-gpu-sample-old.log"; }
 # the SSD kernel with plain loads and stores of the state (the default
 # streams them)
 [ -n "${QUICK:-}" ] || for k in TTS_SSD=0; do
