@@ -60,6 +60,15 @@ done
 	build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-rope-kv.log" 2>&1
 	echo "gpu-check: TTS_ROPE_KV=1, exit $?"
 	grep -E "split_rope_kv|passed" "$OUT/check-gpu-rope-kv.log"; }
+# cuBLASLt's tuned kernels (TTS_CUBLASLT=1) and the wider search with split
+# keys (TTS_CUBLASLT=2), each kept kernel checked through the matmuls and
+# the forward pass
+[ -n "${QUICK:-}" ] || for k in TTS_CUBLASLT=1 TTS_CUBLASLT=2; do
+	env "$k" CHECK_ONLY=matmul,forward TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
+		>"$OUT/check-gpu-lt-${k#*=}.log" 2>&1
+	echo "gpu-check: matmul and forward with $k, exit $?"
+	tail -1 "$OUT/check-gpu-lt-${k#*=}.log"
+done
 # the sampler's older plain path (TTS_SAMPLE_FAST=0; the default is one
 # fused pass and a block-wide search)
 [ -n "${QUICK:-}" ] || { TTS_SAMPLE_FAST=0 CHECK_ONLY=sample TTS_CUDA_SYNC=1 \

@@ -8,9 +8,10 @@
 #     against cpu;
 #  2. bench_ops 128 (every op alone: projections, small ops, attention at
 #     context 584, the sampler) with the defaults and with each of OPS_KNOBS;
-#  3. bench_ops 128 attn (decode attention alone at contexts 328, 584, 968,
-#     blocks distinct and the first 208 tokens shared) with the defaults and
-#     each of ATTN_KNOBS;
+#  3. bench_ops 128 proj (Llama-3-8B's four projections alone) with the
+#     defaults and each of PROJ_KNOBS, then bench_ops 128 attn (decode
+#     attention alone at contexts 328, 584, 968, blocks distinct and the
+#     first 208 tokens shared) with the defaults and each of ATTN_KNOBS;
 #  4. bench/gpu-e2.sh on the Llama shape (E2_MODELS, default llama) with the
 #     defaults and then, as llama_k1, llama_k2, ..., with each of E2_KNOBS
 #     (VAR=V, several joined by commas): engine tokens/s and the fraction of
@@ -26,9 +27,10 @@ OUT=${OUT:-out}
 SYSROOT=${SYSROOT:-.dev/sysroot}
 BUDGET=${BUDGET:-560}
 OPS_KNOBS=${OPS_KNOBS-TTS_VEC=0 TTS_SAMPLE_FAST=0 TTS_ROPE_KV=1}
+PROJ_KNOBS=${PROJ_KNOBS-TTS_CUBLASLT=1 TTS_CUBLASLT=2}
 ATTN_KNOBS=${ATTN_KNOBS-TTS_ATTN_CASCADE=1 TTS_ATTN_OCC=3 TTS_ATTN_CASCADE=1,TTS_ATTN_OCC=3}
 E2_KNOBS=${E2_KNOBS-TTS_VEC=0,TTS_SAMPLE_FAST=0 TTS_ATTN_CASCADE=1 TTS_ATTN_OCC=3 TTS_ROPE_KV=1 \
-TTS_ATTN_CASCADE=1,TTS_ROPE_KV=1}
+TTS_CUBLASLT=2 TTS_ATTN_CASCADE=1,TTS_ROPE_KV=1}
 T0=$(date +%s)
 L=$OUT/t
 mkdir -p "$L"
@@ -50,10 +52,11 @@ ops() {
 	env $(echo "${kn#-}" | tr ',' ' ') timeout -k 5 60 $B/bench_ops 128 ${mode:+"$mode"} \
 		>"$L/ops-$f.log" 2>&1
 	say "bench_ops 128 $mode with $kn: exit $?"
-	grep -E '^(copy|attention|small|fused|projections|sample|llama)' "$L/ops-$f.log" |
+	grep -E '^(copy|attention|small|fused|projection|sample|llama)' "$L/ops-$f.log" |
 		tee -a "$OUT/trials.log"
 }
 for kn in - $OPS_KNOBS; do ops "$kn" ""; done
+for kn in - $PROJ_KNOBS; do ops "$kn" proj; done
 for kn in - $ATTN_KNOBS; do ops "$kn" attn; done
 
 b=$(($(left) - 5))

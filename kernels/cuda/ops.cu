@@ -272,6 +272,15 @@ static const bf16 *act_bf16(const float *x, size_t n)
  * (bench/RESULTS.md, GPU run 7), so the default stays the plain call. */
 #define LT_TUNE_ROWS 256
 #define LT_CANDIDATES 8
+/* TTS_CUBLASLT=2 (on trial) widens the search: up to LT_WIDE of the
+ * heuristic's candidates, and the first LT_CANDIDATES again with the keys
+ * split 2, 4 or 8 ways (each reduction scheme the kernel supports but the
+ * in-place one), every variant checked by cublasLtMatmulAlgoCheck.  Aimed
+ * at the decode shapes with few output tiles: o_proj and down_proj at 128
+ * rows have 32 tiles of 128 x 128 for 132 multiprocessors, and run at
+ * 62-70 % of the copy bandwidth (GPU run 7). */
+#define LT_WIDE 32
+#define LT_VARIANTS (LT_WIDE + LT_CANDIDATES * 3 * 2)
 
 struct lt_plan {
 	int out, in, rows, ok;         /* ok 0: no candidate, GemmEx */
@@ -334,26 +343,58 @@ static const lt_plan *lt_plan_for(const tts_w *w, int rows, float *y, const bf16
 							 &align, sizeof align));
 	cublasCheck(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
 							 &align, sizeof align));
-	cublasLtMatmulHeuristicResult_t res[LT_CANDIDATES];
+	cublasLtMatmulHeuristicResult_t res[LT_WIDE];
 	int n = 0;
-	if (cublasLtMatmulAlgoGetHeuristic(lt, p.op, p.a, p.b, p.c, p.c, pref, LT_CANDIDATES, res, &n)
+	if (cublasLtMatmulAlgoGetHeuristic(lt, p.op, p.a, p.b, p.c, p.c, pref,
+					   lt_on == 2 ? LT_WIDE : LT_CANDIDATES, res, &n)
 	    != CUBLAS_STATUS_SUCCESS)
 		n = 0;
 	cublasCheck(cublasLtMatmulPreferenceDestroy(pref));
+	cublasLtMatmulAlgo_t cand[LT_VARIANTS];
+	int nc = 0;
+	for (int i = 0; i < n; i++) cand[nc++] = res[i].algo;
+	for (int i = 0; lt_on == 2 && i < n && i < LT_CANDIDATES; i++) {
+		int32_t sk_ok = 0;
+		uint32_t schemes = 0;
+		size_t got;
+		if (cublasLtMatmulAlgoCapGetAttribute(&res[i].algo, CUBLASLT_ALGO_CAP_SPLITK_SUPPORT,
+						      &sk_ok, sizeof sk_ok, &got) != CUBLAS_STATUS_SUCCESS ||
+		    !sk_ok ||
+		    cublasLtMatmulAlgoCapGetAttribute(&res[i].algo, CUBLASLT_ALGO_CAP_REDUCTION_SCHEME_MASK,
+						      &schemes, sizeof schemes, &got) != CUBLAS_STATUS_SUCCESS)
+			continue;
+		static const int32_t splits[] = { 2, 4, 8 };
+		static const uint32_t red[] = { CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE,
+						CUBLASLT_REDUCTION_SCHEME_OUTPUT_TYPE };
+		for (int k = 0; k < 3; k++)
+			for (int r = 0; r < 2; r++) {
+				if (!(schemes & red[r])) continue;
+				cublasLtMatmulAlgo_t a = res[i].algo;
+				cublasLtMatmulHeuristicResult_t chk;
+				if (cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_SPLITK_NUM,
+									 &splits[k], sizeof splits[k]) ||
+				    cublasLtMatmulAlgoConfigSetAttribute(&a, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME,
+									 &red[r], sizeof red[r]) ||
+				    cublasLtMatmulAlgoCheck(lt, p.op, p.a, p.b, p.c, p.c, &a, &chk) ||
+				    chk.workspaceSize > lt_ws_bytes)
+					continue;
+				cand[nc++] = a;
+			}
+	}
 	cudaStreamCaptureStatus cap;
 	cudaCheck(cudaStreamIsCapturing(tts_stream, &cap));
 	int best = 0;     /* -1: GemmEx was faster */
-	if (n > 0 && rows <= LT_TUNE_ROWS && cap == cudaStreamCaptureStatusNone) {
+	if (nc > 0 && rows <= LT_TUNE_ROWS && cap == cudaStreamCaptureStatusNone) {
 		cudaEvent_t e0, e1;
 		cudaCheck(cudaEventCreate(&e0));
 		cudaCheck(cudaEventCreate(&e1));
 		float best_ms = 1e30f;
-		for (int i = -1; i < n; i++) {    /* -1: GemmEx; each after a warm-up call */
+		for (int i = -1; i < nc; i++) {   /* -1: GemmEx; each after a warm-up call */
 			int ok = 1;
 			for (int k = 0; k < 4; k++) {
 				if (k == 1) cudaCheck(cudaEventRecord(e0, tts_stream));
 				if (i < 0) gemm_ex(y, w, xb, rows);
-				else ok &= lt_run(&p, &res[i].algo, y, w->d, xb);
+				else ok &= lt_run(&p, &cand[i], y, w->d, xb);
 			}
 			cudaCheck(cudaEventRecord(e1, tts_stream));
 			cudaCheck(cudaEventSynchronize(e1));
@@ -364,7 +405,7 @@ static const lt_plan *lt_plan_for(const tts_w *w, int rows, float *y, const bf16
 		cudaCheck(cudaEventDestroy(e0));
 		cudaCheck(cudaEventDestroy(e1));
 	}
-	if (n > 0 && best >= 0) p.algo = res[best].algo, p.ok = 1;
+	if (nc > 0 && best >= 0) p.algo = cand[best], p.ok = 1;
 	plans[n_plans++] = p;
 	return p.ok ? &plans[n_plans - 1] : NULL;
 }
@@ -446,7 +487,10 @@ void cu_matmul(float *y, const tts_w *w, const float *x, int rows)
 	const size_t n = (size_t)rows * w->in;
 	const bf16 *xb = act_bf16(x, n);
 	if (!gemv(y, w, xb, rows)) {
-		if (lt_on < 0) lt_on = env_on("TTS_CUBLASLT", 0);
+		if (lt_on < 0) {
+			const char *e = getenv("TTS_CUBLASLT");
+			lt_on = e ? atoi(e) : 0;
+		}
 		const lt_plan *p = lt_on ? lt_plan_for(w, rows, y, xb) : NULL;
 		if (!p || !lt_run(p, &p->algo, y, w->d, xb)) gemm_ex(y, w, xb, rows);
 	}
