@@ -18,10 +18,16 @@
 #     (here: mkdir -p .dev/state; cp FILES_AT/state-*.pt .dev/state/, renamed NAME.pt)
 #     OUT=$OUT STATE_IN=.dev/state sh models/train-gpu.sh --deadline 520  # call 2, carry .dev/state
 # A resumed model ends with exactly the weights of an uninterrupted run.
+#
+# DATA=DIR trains on DIR instead of models/data, e.g. a larger set made on
+# the GPU machine first by models/gen-data.sh (jq carried in .dev/jq):
+#     LD_LIBRARY_PATH=.dev/jq JQ=.dev/jq/jq KV=1 sh models/gen-data.sh /tmp/data 120000
+#     DATA=/tmp/data/kv OUT=$OUT sh models/train-gpu.sh --tokenizer .dev/kvtok/tokenizer.json ...
 set -u
 cd "$(dirname "$0")/.." || exit 2
 OUT=${OUT:-out}
 W=${WORK:-/tmp/tts-train}
+DATA=${DATA:-models/data}
 LIMIT=${TRAIN_LIMIT:-570}
 mkdir -p "$OUT"
 rm -rf "$W"
@@ -32,12 +38,12 @@ mkdir -p "$W"
 	nproc; grep -m1 'model name' /proc/cpuinfo
 	nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 	python3 -c 'import torch, transformers, tokenizers; print("torch", torch.__version__, "transformers", transformers.__version__, "tokenizers", tokenizers.__version__)'
-	echo "models/train.py --data models/data --out $W $*"
+	echo "models/train.py --data $DATA --out $W $*"
 } >"$W/machine.txt" 2>&1
 cat "$W/machine.txt"
 set -- --state-out "$W/state" "$@"
 [ -z "${STATE_IN:-}" ] || set -- --state-in "$STATE_IN" "$@"
-PYTHONUNBUFFERED=1 timeout "$LIMIT" python3 models/train.py --data models/data --out "$W" "$@" \
+PYTHONUNBUFFERED=1 timeout "$LIMIT" python3 models/train.py --data "$DATA" --out "$W" "$@" \
 	>"$OUT/train-stdout.log" 2>&1
 rc=$?
 for f in "$W"/state/*.pt; do
