@@ -26,6 +26,8 @@ typedef __nv_bfloat16 bf16;
  * fault inside it is reported at its own launch (for debugging). */
 #define launchCheck() tts_launch_check(__FILE__, __LINE__)
 void tts_launch_check(const char *file, int line);
+/* a 0/1 environment switch: unset or empty gives dflt, "0" off, else on */
+int tts_env_on(const char *name, int dflt);
 
 void tts_cuda_check(cudaError_t e, const char *call, const char *file, int line);
 void tts_cublas_check(cublasStatus_t s, const char *call, const char *file, int line);

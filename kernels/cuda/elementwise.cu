@@ -101,10 +101,7 @@ rmsnorm_vec_kernel(float *y, bf16 *yb, float *h, const float *x, const float *w,
 static int vec_on(void)
 {
 	static int on = -1;
-	if (on < 0) {
-		const char *v = getenv("TTS_VEC");
-		on = !(v && !strcmp(v, "0"));
-	}
+	if (on < 0) on = tts_env_on("TTS_VEC", 1);
 	return on;
 }
 
@@ -231,8 +228,24 @@ void cu_swiglu_gu(float *y, const float *gu, int rows, int dim)
 	tts_act_set(y, n);
 }
 
-/* The packed q|k|v rows split into dense q, k, v, with RoPE on q and k as
- * rope_kernel computes it.  One thread per element of a packed row. */
+/* element j (in q or k) of a packed q|k|v row src after RoPE, as
+ * rope_kernel computes it: the pair (i, i + rot/2) of its head's first rot
+ * dims rotated by pos * inv_freq[i]; the rest, and every element without
+ * inv_freq, as it is */
+__device__ __forceinline__ float qk_rotated(const float *src, int j, int hd, int rot, int32_t pos,
+					    const float *inv_freq)
+{
+	const int d = j % hd, half = rot / 2;
+	if (!inv_freq || d >= rot) return src[j];
+	const int i = d < half ? d : d - half, h0 = j - d;
+	float s, c;
+	sincosf((float)pos * inv_freq[i], &s, &c);
+	const float x0 = src[h0 + i], x1 = src[h0 + i + half];
+	return d < half ? x0 * c - x1 * s : x1 * c + x0 * s;
+}
+
+/* The packed q|k|v rows split into dense q, k, v, with RoPE on q and k.
+ * One thread per element of a packed row. */
 __global__ void split_rope_kernel(float *q, float *k, float *v, const float *qkv,
 				  const int32_t *pos, int rows, int hq, int hk, int hd, int rot,
 				  const float *inv_freq)
@@ -247,16 +260,7 @@ __global__ void split_rope_kernel(float *q, float *k, float *v, const float *qkv
 		return;
 	}
 	float *dst = j < qd ? q + (size_t)r * qd + j : k + (size_t)r * kvd + j - qd;
-	const int d = j % hd, half = rot / 2;
-	if (!inv_freq || d >= rot) {
-		*dst = src[j];
-		return;
-	}
-	const int i = d < half ? d : d - half, h0 = j - d;   /* pair (i, i + half) of the head */
-	float s, c;
-	sincosf((float)pos[r] * inv_freq[i], &s, &c);
-	const float x0 = src[h0 + i], x1 = src[h0 + i + half];
-	*dst = d < half ? x0 * c - x1 * s : x1 * c + x0 * s;
+	*dst = qk_rotated(src, j, hd, rot, pos[r], inv_freq);
 }
 
 void cu_split_rope(float *q, float *k, float *v, const float *qkv, const int32_t *pos, int rows,
@@ -281,15 +285,7 @@ __global__ void split_rope_kv_kernel(float *q, bf16 *kc, bf16 *vc, const float *
 	if (t >= (size_t)rows * w) return;
 	const int r = (int)(t / w), j = (int)(t % w);
 	const float *src = qkv + (size_t)r * w;
-	float x = src[j];
-	const int d = j % hd, half = rot / 2;
-	if (j < qd + kvd && inv_freq && d < rot) {
-		const int i = d < half ? d : d - half, h0 = j - d;
-		float s, c;
-		sincosf((float)pos[r] * inv_freq[i], &s, &c);
-		const float x0 = src[h0 + i], x1 = src[h0 + i + half];
-		x = d < half ? x0 * c - x1 * s : x1 * c + x0 * s;
-	}
+	const float x = j < qd + kvd ? qk_rotated(src, j, hd, rot, pos[r], inv_freq) : src[j];
 	if (j < qd) {
 		q[(size_t)r * qd + j] = x;
 		return;

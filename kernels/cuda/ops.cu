@@ -38,7 +38,7 @@ void tts_cublas_check(cublasStatus_t s, const char *call, const char *file, int 
 
 static int debug_sync = -1;
 
-static int env_on(const char *name, int dflt)
+int tts_env_on(const char *name, int dflt)
 {
 	const char *e = getenv(name);
 	return e && *e ? strcmp(e, "0") != 0 : dflt;
@@ -49,7 +49,7 @@ static int env_on(const char *name, int dflt)
 static void launch_check_keep(const char *file, int line)
 {
 	tts_cuda_check(cudaGetLastError(), "kernel launch", file, line);
-	if (debug_sync < 0) debug_sync = env_on("TTS_CUDA_SYNC", 0);
+	if (debug_sync < 0) debug_sync = tts_env_on("TTS_CUDA_SYNC", 0);
 	if (debug_sync) tts_cuda_check(cudaStreamSynchronize(tts_stream), "kernel run", file, line);
 }
 
@@ -468,7 +468,7 @@ gemv_kernel(float *__restrict__ y, const bf16 *__restrict__ w, const bf16 *__res
 static int gemv(float *y, const tts_w *w, const bf16 *xb, int rows)
 {
 	static int on = -1;
-	if (on < 0) on = env_on("TTS_GEMV", 1);
+	if (on < 0) on = tts_env_on("TTS_GEMV", 1);
 	if (!on || rows != 1 || w->in % 8 || ((uintptr_t)xb & 15) || ((uintptr_t)w->d & 15))
 		return 0;
 	gemv_kernel<<<cdiv(w->out, GEMV_WARPS), GEMV_WARPS * 32, 0, tts_stream>>>(y, w->d, xb, w->out,
@@ -507,7 +507,7 @@ struct cu_graph {
 static void *cu_graph_capture(void (*fn)(void *), void *ctx)
 {
 	static int on = -1;
-	if (on < 0) on = env_on("TTS_CUDA_GRAPHS", 1) && !env_on("TTS_CUDA_SYNC", 0);
+	if (on < 0) on = tts_env_on("TTS_CUDA_GRAPHS", 1) && !tts_env_on("TTS_CUDA_SYNC", 0);
 	if (!on) return NULL;
 	const unsigned epoch = tts_scratch_epoch;
 	cudaGraph_t g = NULL;
@@ -638,7 +638,7 @@ extern "C" const tts_ops *tts_cuda_ops(int device, char *err, size_t errlen)
 	o->split_rope = cu_split_rope;
 	/* TTS_ROPE_KV=1: k and v to the cache from split_rope, no kv_write (off
 	 * until checked on a GPU) */
-	if (env_on("TTS_ROPE_KV", 0)) o->split_rope_kv = cu_split_rope_kv;
+	if (tts_env_on("TTS_ROPE_KV", 0)) o->split_rope_kv = cu_split_rope_kv;
 	o->rope = cu_rope;
 	o->kv_alloc = cu_kv_alloc;
 	o->kv_write = cu_kv_write;

@@ -28,7 +28,6 @@
  * another order than on the CPU; that changes a token only when the
  * uniform falls within rounding of a boundary (philox.h). */
 #include <climits>
-#include <cstring>
 #include "common.cuh"
 
 #define SB 1024          /* threads per row */
@@ -682,10 +681,7 @@ void cu_sample(int32_t *tok, float *logprob, const float *logits, const tts_samp
 					       SMEM_BYTES));
 		attr_set = 1;
 	}
-	if (fast < 0) {
-		const char *e = getenv("TTS_SAMPLE_FAST");
-		fast = !(e && strcmp(e, "0") == 0);
-	}
+	if (fast < 0) fast = tts_env_on("TTS_SAMPLE_FAST", 1);
 	/* the parameters may come from the host (the driver's per-row array) or
 	 * already sit on the device (tts_decode; always, while a graph records) */
 	cudaStreamCaptureStatus cap;
