@@ -39,50 +39,46 @@ echo "gpu-check: check_ops exit $rc"
 CHECK_ONLY=decode build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-graphs.log" 2>&1
 echo "gpu-check: decode with graphs, exit $?"
 cat "$OUT/check-gpu-graphs.log"
+# variant NAME GROUPS WHAT SHOW VAR=V...: check_ops' groups GROUPS with the
+# variables set (add TTS_CUDA_SYNC=1 to attribute faults; without it decode
+# steps run through graphs), its log in check-gpu-NAME.log; SHOW is "tail"
+# (the log's last line) or grep's arguments for the lines to show
+variant() {
+	name=$1 groups=$2 what=$3 show=$4; shift 4
+	env "$@" CHECK_ONLY="$groups" build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-$name.log" 2>&1
+	echo "gpu-check: $what, exit $?"
+	# shellcheck disable=SC2086
+	if [ "$show" = tail ]; then tail -1 "$OUT/check-gpu-$name.log"
+	else grep $show "$OUT/check-gpu-$name.log"; fi
+}
+# the rest only without QUICK
+if [ -z "${QUICK:-}" ]; then
 # the other attention kernels (the tiled one for decode too, the first one,
 # and the warp decode kernel at head_dim 128, where the tensor-core one is
-# the default), kept to check against, and the cascade over shared blocks
-# (off by default), then the decode steps through graphs with the cascade
-[ -n "${QUICK:-}" ] || for k in TTS_CUDA_ATTN=tiled TTS_CUDA_ATTN=simple TTS_ATTN_MMA=0 TTS_ATTN_OCC=3 \
-	TTS_ATTN_CASCADE=1; do
-	env "$k" CHECK_ONLY=attention TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
-		>"$OUT/check-gpu-attn-${k#*=}.log" 2>&1
-	echo "gpu-check: attention with $k, exit $?"
-	grep -v '^kv_' "$OUT/check-gpu-attn-${k#*=}.log"
+# the default), kept to check against, the tensor-core kernel's build for
+# three blocks a multiprocessor, and the cascade over shared blocks (off by
+# default), then the decode steps through graphs with the cascade
+for k in TTS_CUDA_ATTN=tiled TTS_CUDA_ATTN=simple TTS_ATTN_MMA=0 TTS_ATTN_OCC=3 TTS_ATTN_CASCADE=1; do
+	variant "attn-${k#*=}" attention "attention with $k" "-v ^kv_" "$k" TTS_CUDA_SYNC=1
 done
-[ -n "${QUICK:-}" ] || { TTS_ATTN_CASCADE=1 CHECK_ONLY=decode build/gpu/tests/gpu/check_ops \
-	>"$OUT/check-gpu-graphs-cascade.log" 2>&1
-	echo "gpu-check: decode with graphs and the cascade, exit $?"
-	tail -1 "$OUT/check-gpu-graphs-cascade.log"; }
+variant graphs-cascade decode "decode with graphs and the cascade" tail TTS_ATTN_CASCADE=1
 # k and v written to the cache by split_rope (TTS_ROPE_KV=1, off by default):
 # the op, then the forward pass and decode steps that use it
-[ -n "${QUICK:-}" ] || { TTS_ROPE_KV=1 CHECK_ONLY=rope,forward,fixture,decode TTS_CUDA_SYNC=1 \
-	build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-rope-kv.log" 2>&1
-	echo "gpu-check: TTS_ROPE_KV=1, exit $?"
-	grep -E "split_rope_kv|passed" "$OUT/check-gpu-rope-kv.log"; }
+variant rope-kv rope,forward,fixture,decode "TTS_ROPE_KV=1" "-E split_rope_kv|passed" \
+	TTS_ROPE_KV=1 TTS_CUDA_SYNC=1
 # cuBLASLt's tuned kernels (TTS_CUBLASLT=1) and the wider search with split
 # keys (TTS_CUBLASLT=2), each kept kernel checked through the matmuls and
 # the forward pass
-[ -n "${QUICK:-}" ] || for k in TTS_CUBLASLT=1 TTS_CUBLASLT=2; do
-	env "$k" CHECK_ONLY=matmul,forward TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
-		>"$OUT/check-gpu-lt-${k#*=}.log" 2>&1
-	echo "gpu-check: matmul and forward with $k, exit $?"
-	tail -1 "$OUT/check-gpu-lt-${k#*=}.log"
+for k in TTS_CUBLASLT=1 TTS_CUBLASLT=2; do
+	variant "lt-${k#*=}" matmul,forward "matmul and forward with $k" tail "$k" TTS_CUDA_SYNC=1
 done
 # the sampler's older plain path (TTS_SAMPLE_FAST=0; the default is one
 # fused pass and a block-wide search)
-[ -n "${QUICK:-}" ] || { TTS_SAMPLE_FAST=0 CHECK_ONLY=sample TTS_CUDA_SYNC=1 \
-	build/gpu/tests/gpu/check_ops >"$OUT/check-gpu-sample-old.log" 2>&1
-	echo "gpu-check: sample with TTS_SAMPLE_FAST=0, exit $?"
-	tail -1 "$OUT/check-gpu-sample-old.log"; }
+variant sample-old sample "sample with TTS_SAMPLE_FAST=0" tail TTS_SAMPLE_FAST=0 TTS_CUDA_SYNC=1
 # the SSD kernel with plain loads and stores of the state (the default
 # streams them)
-[ -n "${QUICK:-}" ] || for k in TTS_SSD=0; do
-	env "$k" CHECK_ONLY=mamba,forward TTS_CUDA_SYNC=1 build/gpu/tests/gpu/check_ops \
-		>"$OUT/check-gpu-ssd-${k#*=}.log" 2>&1
-	echo "gpu-check: mamba and forward with $k, exit $?"
-	tail -1 "$OUT/check-gpu-ssd-${k#*=}.log"
-done
+variant ssd-0 mamba,forward "mamba and forward with TTS_SSD=0" tail TTS_SSD=0 TTS_CUDA_SYNC=1
+fi
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && command -v compute-sanitizer >/dev/null 2>&1 \
 	&& [ -n "${SANITIZE:-}" ]; then
 	compute-sanitizer --tool memcheck build/gpu/tests/gpu/check_ops \
