@@ -12,8 +12,14 @@ HELDOUT_PAIRS ?= 10 20 50
 HELDOUT_COUNT ?= 100
 HELDOUT_SEED  ?= 200000
 
-.PHONY: models-data
+.PHONY: models-data models-data-vars
 models-data: $(MODEL_DATA)/train.jsonl.gz $(MODEL_DATA)/heldout.jsonl.gz
+
+# the settings above as shell assignments, for models/gen-data.sh
+models-data-vars:
+	@echo 'train_pairs="$(TRAIN_PAIRS)" train_count=$(TRAIN_COUNT) train_seed=$(TRAIN_SEED)'
+	@echo 'held_pairs="$(HELDOUT_PAIRS)" held_count=$(HELDOUT_COUNT) held_seed=$(HELDOUT_SEED)'
+	@echo 'synth_flags="$(SYNTH_FLAGS)" prompt_flags="$(PROMPT_FLAGS)"'
 
 # problems -> prompts -> the target chain of thought (models/cot.jq)
 $(MODEL_DATA)/%.jsonl.gz: models/tokenizer.json models/prompt.txt models/cot.jq models/task.mk | all

@@ -1,9 +1,11 @@
 #!/bin/sh
+# shellcheck disable=SC2154  # the settings come from make models-data-vars, by eval
 # models/gen-data.sh — the training data made on the machine that trains,
 # for sets larger than a GPU call can carry: the pipeline of `make
 # models-data` (tts-synth-ar | tts-prompt | jq -c -f models/cot.jq) with
-# the same seeds, lengths and flags (mk/models.mk, models/task.mk), COUNT
-# problems of each task a length instead of 12000.  tts-synth-ar's stream
+# the same seeds, lengths and flags (read from mk/models.mk and
+# models/task.mk by `make models-data-vars`), COUNT problems of each task a
+# length instead of TRAIN_COUNT (12000).  tts-synth-ar's stream
 # for a seed does not depend on -n, so COUNT = 12000 gives exactly the
 # records of models/data and a larger COUNT a superset of them.  The
 # lengths run in parallel; tts-synth-ar and tts-prompt are built first
@@ -16,13 +18,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 out=${1:?usage: models/gen-data.sh OUT_DIR [COUNT]}
-count=${2:-12000}
 B=${BUILD:-build/gpu}
 JQ=${JQ:-jq}
 SYSROOT=${SYSROOT:-.dev/sysroot}
-train_pairs="10 15 20 25 30 35 40 45 50" train_seed=100000
-held_pairs="10 20 50" held_count=100 held_seed=200000
-synth_flags="--vocab models/tokenizer.json --values 1:9"   # models/task.mk
+eval "$(make -s --no-print-directory models-data-vars)"
+count=${2:-$train_count}
 if [ ! -x "$B/tts-synth-ar" ] || [ ! -x "$B/tts-prompt" ]; then
 	if [ -d "$SYSROOT" ]; then
 		make -j"$(nproc)" STATIC=1 SYSROOT="$SYSROOT" BUILD="$B" "$B/tts-synth-ar" "$B/tts-prompt" >&2
@@ -35,12 +35,12 @@ mkdir -p "$out/parts"
 part() {
 	# shellcheck disable=SC2086
 	"$B/tts-synth-ar" $synth_flags --task both -L "$2" -n "$3" -s "$4" |
-		"$B/tts-prompt" -T models/prompt.txt -c none |
+		"$B/tts-prompt" $prompt_flags |
 		"$JQ" -c -f models/cot.jq >"$out/parts/$1-$2.jsonl"
 }
 t0=$(date +%s)
 for L in $train_pairs; do part train "$L" "$count" $((train_seed + L)) & done
-for L in $held_pairs; do part heldout "$L" $held_count $((held_seed + L)) & done
+for L in $held_pairs; do part heldout "$L" "$held_count" $((held_seed + L)) & done
 wait
 for f in train heldout; do
 	pairs=$train_pairs
