@@ -4,7 +4,8 @@
 # defaults, in the same process tree and on the same card:
 #  1. bench/gpu-check.sh (GEN=1 BENCH=0): build, check_ops with the defaults,
 #     then with each variant that has a check of its own there (the cascade,
-#     TTS_ATTN_OCC=3, TTS_ROPE_KV=1, the older sampler), tts-generate cuda
+#     TTS_ATTN_OCC=3, TTS_ROPE_KV=1, TTS_CUBLASLT=1 and 2, the older
+#     sampler), tts-generate cuda
 #     against cpu;
 #  2. bench_ops 128 (every op alone: projections, small ops, attention at
 #     context 584, the sampler) with the defaults and with each of OPS_KNOBS;
